@@ -1,0 +1,86 @@
+// Validated data → GatewayConfig: fills every default (defaults.ts), parses durations
+// into ms, normalises case. Runs only on data that passed the schema and semantic
+// checks, so it may assume types and syntax; it does not freeze.
+import { parseHostPort } from './address.js';
+import { DEFAULTS } from './defaults.js';
+import { parseHashKey } from './http-syntax.js';
+import { parseDuration } from './units.js';
+import type {
+  GatewayConfig,
+  ListenerConfig,
+  LoadBalancerKind,
+  RouteConfig,
+  UpstreamConfig,
+} from './types.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the data passed validation
+type Obj = Record<string, any>;
+
+const ms = (written: string | undefined, fallback: string): number => parseDuration(written ?? fallback) as number;
+
+export function adapt(data: Obj): GatewayConfig {
+  return {
+    listeners: (data.listeners as Obj[]).map(adaptListener),
+    routes: ((data.routes ?? []) as Obj[]).map(adaptRoute),
+    upstreams: ((data.upstreams ?? []) as Obj[]).map(adaptUpstream),
+  };
+}
+
+function adaptListener(l: Obj): ListenerConfig {
+  const parsed = parseHostPort(l.address, { allowEmptyHost: true, minPort: 0 });
+  if (!parsed.ok) throw new Error(`adapt: unvalidated listener address ${l.address}`);
+  return {
+    name: l.name,
+    address: l.address,
+    host: parsed.value.host,
+    port: parsed.value.port,
+    protocol: l.protocol ?? DEFAULTS.listener.protocol,
+  };
+}
+
+const lowerKeys = (m: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(m).map(([k, v]) => [k.toLowerCase(), v]));
+
+function adaptRoute(r: Obj): RouteConfig {
+  return {
+    id: r.id,
+    path: r.path,
+    ...(r.host !== undefined ? { host: (r.host as string).toLowerCase() } : {}),
+    ...(r.methods !== undefined ? { methods: [...new Set((r.methods as string[]).map((m) => m.toUpperCase()))] } : {}),
+    ...(r.headers !== undefined ? { headers: lowerKeys(r.headers) } : {}),
+    ...(r.query !== undefined ? { query: { ...r.query } } : {}),
+    priority: r.priority ?? DEFAULTS.route.priority,
+    upstream: r.upstream,
+    strip_prefix: r.strip_prefix ?? DEFAULTS.route.strip_prefix,
+    ...(r.timeout !== undefined ? { timeout: parseDuration(r.timeout) as number } : {}),
+  };
+}
+
+function adaptUpstream(u: Obj): UpstreamConfig {
+  const d = DEFAULTS.upstream;
+  const ch: Obj = u.consistent_hash ?? {};
+  const pool: Obj = u.pool ?? {};
+  const timeout: Obj = u.timeout ?? {};
+  return {
+    name: u.name,
+    endpoints: [...u.endpoints],
+    load_balancer: (u.load_balancer ?? d.load_balancer) as LoadBalancerKind,
+    weights: { ...(u.weights ?? {}) },
+    consistent_hash: {
+      hash_key: parseHashKey(ch.hash_key ?? d.consistent_hash.hash_key)!,
+      replicas: ch.replicas ?? d.consistent_hash.replicas,
+    },
+    pool: {
+      max_idle: pool.max_idle ?? d.pool.max_idle,
+      max_open: pool.max_open ?? d.pool.max_open,
+      idle_timeout: ms(pool.idle_timeout, d.pool.idle_timeout),
+    },
+    timeout: {
+      connect: ms(timeout.connect, d.timeout.connect),
+      read: ms(timeout.read, d.timeout.read),
+      write: ms(timeout.write, d.timeout.write),
+      idle: ms(timeout.idle, d.timeout.idle),
+    },
+    host_header: u.host_header ?? d.host_header,
+  };
+}

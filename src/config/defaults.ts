@@ -1,0 +1,42 @@
+// Every default, written as a user would write it in YAML. The schema publishes these
+// (`default`), the adapter parses them, and docs/configuration.md repeats them (a test
+// keeps the three in step).
+
+export const LOAD_BALANCERS = [
+  'round_robin',
+  'weighted',
+  'least_conn',
+  'random',
+  'ip_hash',
+  'consistent_hash',
+  'p2c',
+] as const;
+
+/** `http` is served today; the others are known but rejected as not supported yet. */
+export const PROTOCOLS = ['http', 'https', 'h2c', 'http3', 'grpc', 'grpcs'] as const;
+
+export const HOST_HEADER_MODES = ['client', 'endpoint'] as const;
+
+export const DEFAULTS = {
+  listener: { protocol: 'http' },
+  route: { priority: 0, strip_prefix: false },
+  upstream: {
+    load_balancer: 'round_robin',
+    host_header: 'client',
+    consistent_hash: { hash_key: 'client_ip', replicas: 160 },
+    pool: { max_idle: 100, max_open: 1000, idle_timeout: '90s' },
+    timeout: { connect: '5s', read: '30s', write: '30s', idle: '90s' },
+  },
+  // Shapes of keys that are not supported yet, from the Loom docs (seeds).
+  health_check: {
+    path: '/',
+    interval: '10s',
+    timeout: '2s',
+    healthy_threshold: 2,
+    unhealthy_threshold: 3,
+    expected_status: 200,
+  },
+  circuit_breaker: { failure_threshold: 5, success_threshold: 3, timeout: '30s' },
+  retry: { max_retries: 3, backoff_base: '100ms', backoff_max: '10s', retryable_codes: [502, 503, 504] },
+  shutdown_timeout: '30s',
+} as const;

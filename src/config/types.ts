@@ -1,0 +1,113 @@
+// The validated, defaulted, frozen configuration. Everything here is plain data:
+// durations are milliseconds, sizes are bytes, every optional key that has a default
+// is filled in by `adapt` before `validate` hands the config to `compile`.
+
+export type Protocol = 'http';
+
+export interface ListenerConfig {
+  readonly name: string;
+  /** As written: ":8080", "127.0.0.1:8080", "[::1]:8080", "localhost:0". */
+  readonly address: string;
+  /** Parsed from `address`; host '' means every interface. */
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+}
+
+export interface RouteConfig {
+  readonly id: string;
+  /** `/api`, `/api/*`, `/api/{id}`, `/api/{id}/items`. */
+  readonly path: string;
+  /** Exact host or `*.example.com`, compared case-insensitively without the port. */
+  readonly host?: string;
+  /** Upper-case method names; absent means every method. */
+  readonly methods?: readonly string[];
+  /** Header name (lower-case) → required value (exact match). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Query parameter → required value (exact match). */
+  readonly query?: Readonly<Record<string, string>>;
+  /** Higher first; default 0. */
+  readonly priority: number;
+  readonly upstream: string;
+  /** Remove the literal prefix of `path` before the first `*`/`{`; default false. */
+  readonly strip_prefix: boolean;
+  /** Deadline in ms for the upstream's response headers; overrides the upstream's `timeout.read`. */
+  readonly timeout?: number;
+}
+
+export type LoadBalancerKind =
+  | 'round_robin'
+  | 'weighted'
+  | 'least_conn'
+  | 'random'
+  | 'ip_hash'
+  | 'consistent_hash'
+  | 'p2c';
+
+/** Where a consistent-hash key comes from. */
+export type HashKeySource =
+  | { readonly kind: 'header'; readonly name: string }
+  | { readonly kind: 'cookie'; readonly name: string }
+  | { readonly kind: 'query'; readonly name: string }
+  | { readonly kind: 'client_ip' };
+
+export interface ConsistentHashConfig {
+  /** Written as `header:X-User`, `cookie:sid`, `query:user`, `client_ip`, or a bare header name. Default `client_ip`. */
+  readonly hash_key: HashKeySource;
+  /** Virtual nodes per endpoint (per unit of weight). Default 160. */
+  readonly replicas: number;
+}
+
+export interface PoolConfig {
+  /** Max idle keep-alive connections kept per endpoint. Default 100. */
+  readonly max_idle: number;
+  /** Max open connections per endpoint. Default 1000. */
+  readonly max_open: number;
+  /** Close an idle connection after this many ms. Default 90000. */
+  readonly idle_timeout: number;
+}
+
+export interface UpstreamTimeoutConfig {
+  /** TCP connect, ms. Default 5000. */
+  readonly connect: number;
+  /** From request sent to response headers, ms. Default 30000. */
+  readonly read: number;
+  /** Longest stall while sending the request body upstream, ms. Default 30000. */
+  readonly write: number;
+  /** Longest gap between response body chunks, ms. Default 90000. */
+  readonly idle: number;
+}
+
+export interface UpstreamConfig {
+  readonly name: string;
+  /** `host:port`, never with a scheme. */
+  readonly endpoints: readonly string[];
+  readonly load_balancer: LoadBalancerKind;
+  /** Endpoint address → weight (positive integer). Missing endpoints weigh 1. */
+  readonly weights: Readonly<Record<string, number>>;
+  readonly consistent_hash: ConsistentHashConfig;
+  readonly pool: PoolConfig;
+  readonly timeout: UpstreamTimeoutConfig;
+  /** `client` (default) forwards the client's Host; `endpoint` sends the endpoint's host:port. */
+  readonly host_header: 'client' | 'endpoint';
+}
+
+export interface GatewayConfig {
+  readonly listeners: readonly ListenerConfig[];
+  readonly routes: readonly RouteConfig[];
+  readonly upstreams: readonly UpstreamConfig[];
+}
+
+/** One problem found in a config file. Every error is reported, not only the first. */
+export interface ConfigError {
+  readonly file: string;
+  /** 1-based; 0 when the position is unknown. */
+  readonly line: number;
+  readonly column: number;
+  /** Key path such as `upstreams[0].load_balancer`. */
+  readonly path: string;
+  /** Stable machine code, e.g. `unknown_key`, `not_supported`, `missing_upstream`. */
+  readonly code: string;
+  readonly message: string;
+  readonly hint?: string;
+}
