@@ -1,0 +1,53 @@
+// Runtime state of one upstream endpoint. Selectors read it; the proxy updates it.
+// One object per endpoint, created when an upstream is built and mutated in place
+// (no allocation per request). Later issues add health and ejection state here.
+
+export interface UpstreamEndpoint {
+  /** `host:port` exactly as configured. */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  /** Positive integer; 1 unless `weights` says otherwise. */
+  readonly weight: number;
+  /** Position in the upstream's endpoint list. */
+  readonly index: number;
+  /** False while the endpoint must not receive new requests (unhealthy, ejected, drained). */
+  available: boolean;
+  /** Requests sent to this endpoint that have not finished. */
+  inflight: number;
+  /** Exponentially weighted moving average of response-header latency, ms; 0 before the first sample. */
+  latencyEwma: number;
+}
+
+/** Weight of the newest latency sample in the EWMA (as Linkerd/Finagle's peak-EWMA uses a decay). */
+export const LATENCY_EWMA_ALPHA = 0.3;
+
+export function createEndpoint(address: string, index: number, weight = 1): UpstreamEndpoint {
+  const { host, port } = splitHostPort(address);
+  return { address, host, port, weight, index, available: true, inflight: 0, latencyEwma: 0 };
+}
+
+/** `host:port` or `[v6]:port` → parts. Throws on a missing or bad port. */
+export function splitHostPort(address: string): { host: string; port: number } {
+  let host: string;
+  let portText: string;
+  if (address.startsWith('[')) {
+    const end = address.indexOf(']');
+    if (end < 0 || address[end + 1] !== ':') throw new Error(`bad address "${address}": expected [host]:port`);
+    host = address.slice(1, end);
+    portText = address.slice(end + 2);
+  } else {
+    const colon = address.lastIndexOf(':');
+    if (colon < 0) throw new Error(`bad address "${address}": expected host:port`);
+    host = address.slice(0, colon);
+    portText = address.slice(colon + 1);
+  }
+  if (!/^\d{1,5}$/.test(portText)) throw new Error(`bad address "${address}": port must be a number`);
+  const port = Number(portText);
+  if (port > 65535) throw new Error(`bad address "${address}": port out of range`);
+  return { host, port };
+}
+
+export function recordLatency(endpoint: UpstreamEndpoint, ms: number): void {
+  endpoint.latencyEwma = endpoint.latencyEwma === 0 ? ms : endpoint.latencyEwma + LATENCY_EWMA_ALPHA * (ms - endpoint.latencyEwma);
+}
