@@ -1,0 +1,47 @@
+// Maps an error from undici (or the socket under it) to a GatewayError with a code,
+// a status (502/504/499) and whether another try could help.
+import { GatewayError } from '../errors.js';
+
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function classifyUpstreamError(err: unknown, upstream: string, phase: 'connect' | 'response'): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const code = codeOf(err);
+  const cause = { cause: err };
+  switch (code) {
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return new GatewayError('LOOM_ERR_UPSTREAM_CONNECT', `could not connect to upstream "${upstream}" (${code})`, cause);
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new GatewayError('LOOM_ERR_UPSTREAM_CONNECT_TIMEOUT', `timed out connecting to upstream "${upstream}"`, cause);
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new GatewayError('LOOM_ERR_UPSTREAM_TIMEOUT', `upstream "${upstream}" did not answer in time`, cause);
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new GatewayError('LOOM_ERR_UPSTREAM_TIMEOUT', `upstream "${upstream}" stalled while sending the body`, cause);
+    case 'UND_ERR_ABORTED':
+      return new GatewayError('LOOM_ERR_CLIENT_ABORTED', undefined, cause);
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+    case 'UND_ERR_INFO':
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_STATUS':
+    case 'HPE_INVALID_HEADER_TOKEN':
+    case 'HPE_INVALID_CHUNK_SIZE':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return new GatewayError('LOOM_ERR_UPSTREAM_PROTOCOL', `upstream "${upstream}" sent an invalid response (${code})`, cause);
+    default:
+      if (typeof code === 'string' && code.startsWith('HPE_')) {
+        return new GatewayError('LOOM_ERR_UPSTREAM_PROTOCOL', `upstream "${upstream}" sent an invalid response (${code})`, cause);
+      }
+      if (phase === 'connect' && code === 'ECONNRESET') {
+        return new GatewayError('LOOM_ERR_UPSTREAM_RESET', `upstream "${upstream}" reset the connection`, cause);
+      }
+      return new GatewayError('LOOM_ERR_UPSTREAM_RESET', `upstream "${upstream}" closed the connection${code ? ` (${code})` : ''}`, cause);
+  }
+}

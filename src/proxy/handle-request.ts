@@ -1,0 +1,95 @@
+// The request path (hot): pin snapshot → normalise path → route → select endpoint →
+// build headers → dispatch. Everything precomputable was done at compile time; this
+// function only reads. Local answers (400/404/405/503) are small JSON bodies.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import { GatewayError } from '../errors.js';
+import { normalizePath } from '../router/normalize-path.js';
+import { stripPrefix } from '../router/router.js';
+import type { SnapshotHolder } from '../runtime/snapshot-holder.js';
+import { buildUpstreamHeaders } from './header-rules.js';
+import { ProxyExchange, type ExchangeObserver } from './proxy-exchange.js';
+import { requestIdFor } from './request-id.js';
+
+export interface RequestHandlerContext {
+  readonly holder: SnapshotHolder;
+  readonly observer: ExchangeObserver;
+  readonly logger: Logger;
+  /** `http` or `https`, for X-Forwarded-Proto. */
+  readonly proto: string;
+}
+
+/** `::ffff:127.0.0.1` → `127.0.0.1`. */
+export function clientIpOf(req: IncomingMessage): string {
+  const ip = req.socket.remoteAddress ?? '';
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
+
+function hasRequestBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  if (length !== undefined) return length !== '0';
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+export function handleRequest(ctx: RequestHandlerContext, req: IncomingMessage, res: ServerResponse): void {
+  const startedAt = performance.now();
+  const snapshot = ctx.holder.current;
+  const requestId = requestIdFor(req.headers['x-request-id']);
+  if (snapshot === null) {
+    // Only between stop() and the last connection closing.
+    res.writeHead(503, { 'content-type': 'application/json', connection: 'close', 'x-request-id': requestId });
+    res.end('{"error":{"code":"LOOM_ERR_NO_ENDPOINT","status":503,"message":"the gateway is shutting down"}}');
+    return;
+  }
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  const rawQuery = q < 0 ? '' : url.slice(q + 1);
+  const path = normalizePath(rawPath);
+  const exchange = new ProxyExchange(req, res, snapshot, ctx.observer, requestId, path ?? rawPath, clientIpOf(req), startedAt);
+  if (path === null) {
+    exchange.fail(new GatewayError('LOOM_ERR_BAD_PATH', `the request path is not acceptable: ${JSON.stringify(rawPath.slice(0, 200))}`));
+    return;
+  }
+  const method = req.method ?? 'GET';
+  const host = req.headers.host;
+  const router = snapshot.compiled.router;
+  const match = router.match(method, host, path, req.headers, rawQuery);
+  if (ctx.logger.isLevelEnabled('debug')) {
+    ctx.logger.debug({ request_id: requestId, method, host, path }, router.explain(method, host, path, req.headers, rawQuery));
+  }
+  if (match === null) {
+    exchange.fail(new GatewayError('LOOM_ERR_ROUTE_NOT_FOUND', `no route matches ${method} ${path}`));
+    return;
+  }
+  if (match.kind === 'method_not_allowed') {
+    exchange.fail(new GatewayError('LOOM_ERR_METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`), match.allow);
+    return;
+  }
+  const route = match.route;
+  exchange.route = route;
+  const group = snapshot.groups[route.upstreamIndex];
+  const endpoint = group.selector.select({ clientIp: exchange.clientIp, headers: req.headers, rawQuery });
+  if (endpoint === undefined) {
+    exchange.group = group;
+    exchange.fail(new GatewayError('LOOM_ERR_NO_ENDPOINT', `upstream "${group.name}" has no endpoint available`));
+    return;
+  }
+  const upstreamPath = route.strip_prefix ? stripPrefix(match, path) : path;
+  const headers = buildUpstreamHeaders(req.rawHeaders, {
+    clientIp: exchange.clientIp,
+    proto: ctx.proto,
+    requestId,
+    hostOverride: group.sendEndpointHost ? endpoint.address : undefined,
+  });
+  const hasBody = hasRequestBody(req);
+  const opts: Dispatcher.DispatchOptions = {
+    method: method as Dispatcher.HttpMethod,
+    path: q < 0 ? upstreamPath : `${upstreamPath}?${rawQuery}`,
+    headers,
+    body: hasBody ? req : null,
+    headersTimeout: route.timeout ?? group.config.timeout.read,
+  };
+  exchange.dispatch(group, endpoint, opts, hasBody);
+}

@@ -1,0 +1,141 @@
+// Header rules applied between client and upstream (pure functions, hot path).
+//
+// Request (client → upstream):
+//   - hop-by-hop headers (RFC 9110 §7.6.1) and every header named in `Connection` are removed;
+//     `TE: trailers` is kept (it asks for trailers end to end);
+//   - `X-Forwarded-For` gets the client IP appended; `X-Forwarded-Proto` and
+//     `X-Forwarded-Host` are set by the gateway (client values are replaced);
+//   - `X-Request-ID` is set to the request id (kept from the client when valid);
+//   - `Host` is the client's unless the upstream sends the endpoint's (`host_header: endpoint`).
+// Response (upstream → client): hop-by-hop headers and those named in `Connection` are
+// removed; `X-Request-ID` is added when the upstream did not send one.
+
+/** Lower-case names of the hop-by-hop headers. `trailer` is not here: it announces end-to-end trailers. */
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailers',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+export interface ForwardingInfo {
+  readonly clientIp: string;
+  /** `http` or `https`: the listener's scheme. */
+  readonly proto: string;
+  /** The request id to send upstream. */
+  readonly requestId: string;
+  /** When set, replaces the client's Host (the endpoint's `host:port`). */
+  readonly hostOverride: string | undefined;
+}
+
+/** Names listed in a `Connection` header value, lower-cased; null when there are none besides keep-alive/close. */
+function connectionTokens(value: string): Set<string> | null {
+  let set: Set<string> | null = null;
+  for (const part of value.split(',')) {
+    const token = part.trim().toLowerCase();
+    if (token === '' || token === 'close' || token === 'keep-alive') continue;
+    (set ??= new Set()).add(token);
+  }
+  return set;
+}
+
+/**
+ * Build the upstream request's headers as a flat `[name, value, …]` list from Node's
+ * `rawHeaders` (which keeps duplicates and order). Hot path: one pass, one array.
+ */
+export function buildUpstreamHeaders(rawHeaders: readonly string[], info: ForwardingInfo): string[] {
+  const out: string[] = [];
+  let nominated: Set<string> | null = null;
+  let xff: string | undefined;
+  let host: string | undefined;
+  // First pass only when a Connection header exists (rare with HTTP/1.1 keep-alive clients
+  // apart from `Connection: keep-alive`/`close`).
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      const tokens = connectionTokens(rawHeaders[i + 1]);
+      if (tokens) {
+        if (nominated) for (const t of tokens) nominated.add(t);
+        else nominated = tokens;
+      }
+    }
+  }
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    const value = rawHeaders[i + 1];
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'te' && value.trim().toLowerCase() === 'trailers') out.push(name, value);
+      continue;
+    }
+    if (nominated !== null && nominated.has(lower)) continue;
+    switch (lower) {
+      case 'host':
+        host = value;
+        if (info.hostOverride === undefined) out.push(name, value);
+        continue;
+      case 'x-forwarded-for':
+        xff = xff === undefined ? value : `${xff}, ${value}`;
+        continue;
+      case 'x-forwarded-proto':
+      case 'x-forwarded-host':
+      case 'x-request-id':
+        continue;
+      default:
+        out.push(name, value);
+    }
+  }
+  if (info.hostOverride !== undefined) out.push('host', info.hostOverride);
+  out.push('x-forwarded-for', xff === undefined ? info.clientIp : `${xff}, ${info.clientIp}`);
+  out.push('x-forwarded-proto', info.proto);
+  if (host !== undefined) out.push('x-forwarded-host', host);
+  out.push('x-request-id', info.requestId);
+  return out;
+}
+
+/**
+ * Filter the upstream response's raw headers (undici gives Buffers) into a flat list for
+ * `res.writeHead`. Returns whether an `x-request-id` was present via the second slot of
+ * the result so the caller can add its own.
+ */
+export function filterResponseHeaders(raw: readonly Buffer[], requestId: string): string[] {
+  const out: string[] = [];
+  let nominated: Set<string> | null = null;
+  let sawRequestId = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      const tokens = connectionTokens(raw[i + 1].toString('latin1'));
+      if (tokens) {
+        if (nominated) for (const t of tokens) nominated.add(t);
+        else nominated = tokens;
+      }
+    }
+  }
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) continue;
+    if (nominated !== null && nominated.has(lower)) continue;
+    if (lower === 'x-request-id') sawRequestId = true;
+    out.push(name, raw[i + 1].toString('latin1'));
+  }
+  if (!sawRequestId) out.push('x-request-id', requestId);
+  return out;
+}
+
+/** Trailers from undici (flat Buffer list) → object for `res.addTrailers`, hop-by-hop removed. */
+export function trailersToObject(raw: readonly Buffer[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    if (HOP_BY_HOP.has(name.toLowerCase())) continue;
+    out[name] = raw[i + 1].toString('latin1');
+  }
+  return out;
+}

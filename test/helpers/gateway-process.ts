@@ -1,0 +1,69 @@
+// Runs the real `loom` CLI (dist/src/main.js) as a child process, for tests of the
+// binary itself: flags, exit codes, signals, and memory measured on its own process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromRoot } from './paths.js';
+
+export const LOOM_BIN = fromRoot('dist', 'src', 'main.js');
+
+export interface LoomProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly lines: Record<string, unknown>[];
+  readonly stderr: () => string;
+  /** Peak resident set size of the process so far, in bytes (VmHWM). */
+  peakRss(): number;
+  exited: Promise<number | null>;
+}
+
+export function writeTempConfig(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-test-'));
+  const file = join(dir, 'loom.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+/** Starts `loom -config FILE` and resolves once it logged "loom started" (with its port): needs log level info or lower. */
+export function startLoomProcess(configFile: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<LoomProcess> {
+  const child = spawn(process.execPath, [LOOM_BIN, '-config', configFile, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      buffered += c.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (!line.trim()) continue;
+        const obj = JSON.parse(line) as Record<string, unknown>;
+        lines.push(obj);
+        if (obj.msg === 'loom started') {
+          const listeners = obj.listeners as Record<string, { port: number }>;
+          const port = Object.values(listeners)[0].port;
+          resolve({
+            child,
+            port,
+            lines,
+            stderr: () => err,
+            exited,
+            peakRss: () => {
+              const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+              const m = /VmHWM:\s+(\d+) kB/.exec(status);
+              return m ? Number(m[1]) * 1024 : 0;
+            },
+          });
+        }
+      }
+    });
+    void exited.then((code) => reject(new Error(`loom exited with ${code} before starting: ${err}`)));
+  });
+}

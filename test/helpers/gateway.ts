@@ -1,0 +1,43 @@
+// Starts a real Gateway in this process from YAML text, on 127.0.0.1:0, and gives back
+// its port and the log lines it wrote (JSON objects), so tests can assert on both.
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { Gateway } from '../../src/gateway.js';
+import { loadConfigText } from '../../src/config/load.js';
+import { formatConfigErrors } from '../../src/config/format-errors.js';
+
+export interface RunningGateway {
+  readonly gateway: Gateway;
+  readonly port: number;
+  readonly url: string;
+  readonly logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly level?: 'debug' | 'info' | 'warn' | 'error';
+  readonly random?: () => number;
+  readonly env?: Record<string, string | undefined>;
+}
+
+export async function startGateway(yaml: string, options: StartOptions = {}): Promise<RunningGateway> {
+  const result = await loadConfigText(yaml, 'test.yaml', options.env ?? {});
+  if (!result.ok) throw new Error(`test config invalid:\n${formatConfigErrors(result.errors)}`);
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const logger = pino({ level: options.level ?? 'info' }, sink);
+  const gateway = new Gateway({ logger, random: options.random });
+  await gateway.start(result.config);
+  const port = gateway.port(result.config.listeners[0].name);
+  return { gateway, port, url: `http://127.0.0.1:${port}`, logs, stop: () => gateway.stop(5_000) };
+}
+
+/** A minimal config around some routes/upstreams YAML (listener on 127.0.0.1:0). */
+export function configWith(body: string): string {
+  return `listeners:\n  - name: http\n    address: "127.0.0.1:0"\n    protocol: http\n${body}`;
+}
