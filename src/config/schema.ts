@@ -74,7 +74,7 @@ const route = obj(
     query: stringMap('Query parameter → required value (exact match).'),
     priority: int('Routes with a higher priority are tried first.', undefined, D.route.priority),
     upstream: nonEmpty('Name of the upstream that serves the route.'),
-    strip_prefix: bool('Remove the literal prefix of `path` (before the first `*` or `{`) before proxying.', D.route.strip_prefix),
+    strip_prefix: bool('Remove the part of the path the pattern matched before its final `/*` (for `/api/*`, `/api/users` → `/users`; for `/u/{id}/*`, `/u/7/x` → `/x`; a pattern without `/*` forwards `/`).', D.route.strip_prefix),
     timeout: duration("Deadline for the upstream's response headers; overrides the upstream's `timeout.read`."),
     plugins: list('Plugins run on this route, by name. Not supported yet.', { type: 'string' }),
   },

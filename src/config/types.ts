@@ -29,7 +29,7 @@ export interface RouteConfig {
   /** Higher first; default 0. */
   readonly priority: number;
   readonly upstream: string;
-  /** Remove the literal prefix of `path` before the first `*`/`{`; default false. */
+  /** Remove what the pattern matched before its final `/*` (see router/strip-prefix.ts); default false. */
   readonly strip_prefix: boolean;
   /** Deadline in ms for the upstream's response headers; overrides the upstream's `timeout.read`. */
   readonly timeout?: number;
