@@ -25,6 +25,10 @@ export function classifyUpstreamError(err: unknown, upstream: string, phase: 'co
       return new GatewayError('LOOM_ERR_UPSTREAM_TIMEOUT', `upstream "${upstream}" did not answer in time`, cause);
     case 'UND_ERR_BODY_TIMEOUT':
       return new GatewayError('LOOM_ERR_UPSTREAM_TIMEOUT', `upstream "${upstream}" stalled while sending the body`, cause);
+    case 'UND_ERR_INVALID_ARG':
+    case 'UND_ERR_NOT_SUPPORTED':
+      // undici refused the request as built from the client's (a header it cannot send).
+      return new GatewayError('LOOM_ERR_BAD_REQUEST', `the request cannot be forwarded: ${(err as Error).message}`, cause);
     case 'UND_ERR_ABORTED':
       return new GatewayError('LOOM_ERR_CLIENT_ABORTED', undefined, cause);
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':

@@ -32,6 +32,22 @@ function hasRequestBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined;
 }
 
+/**
+ * The origin-form (`/path?query`) of a request target. An absolute-form target
+ * (`http://host/path`, which HTTP/1.1 servers must accept) is reduced to its path and
+ * query; the Host header still decides host matching. Anything else is returned as is
+ * and rejected by normalizePath.
+ */
+export function originForm(target: string): string {
+  if (target.charCodeAt(0) === 47 /* '/' */) return target;
+  const scheme = target.indexOf('://');
+  if (scheme < 0 || !/^https?$/i.test(target.slice(0, scheme))) return target;
+  const slash = target.indexOf('/', scheme + 3);
+  const question = target.indexOf('?', scheme + 3);
+  if (slash < 0 || (question >= 0 && question < slash)) return question < 0 ? '/' : `/${target.slice(question)}`;
+  return target.slice(slash);
+}
+
 export function handleRequest(ctx: RequestHandlerContext, req: IncomingMessage, res: ServerResponse): void {
   const startedAt = performance.now();
   const snapshot = ctx.holder.current;
@@ -42,7 +58,7 @@ export function handleRequest(ctx: RequestHandlerContext, req: IncomingMessage, 
     res.end('{"error":{"code":"LOOM_ERR_NO_ENDPOINT","status":503,"message":"the gateway is shutting down"}}');
     return;
   }
-  const url = req.url ?? '/';
+  const url = originForm(req.url ?? '/');
   const q = url.indexOf('?');
   const rawPath = q < 0 ? url : url.slice(0, q);
   const rawQuery = q < 0 ? '' : url.slice(q + 1);
@@ -83,6 +99,10 @@ export function handleRequest(ctx: RequestHandlerContext, req: IncomingMessage, 
     requestId,
     hostOverride: group.sendEndpointHost ? endpoint.address : undefined,
   });
+  if (headers === null) {
+    exchange.fail(new GatewayError('LOOM_ERR_BAD_REQUEST', 'the request has more than one Host header'));
+    return;
+  }
   const hasBody = hasRequestBody(req);
   const opts: Dispatcher.DispatchOptions = {
     method: method as Dispatcher.HttpMethod,

@@ -6,7 +6,11 @@
 //   - `X-Forwarded-For` gets the client IP appended; `X-Forwarded-Proto` and
 //     `X-Forwarded-Host` are set by the gateway (client values are replaced);
 //   - `X-Request-ID` is set to the request id (kept from the client when valid);
-//   - `Host` is the client's unless the upstream sends the endpoint's (`host_header: endpoint`).
+//   - `Host` is the client's unless the upstream sends the endpoint's (`host_header: endpoint`);
+//   - `Expect` is not forwarded: Node's server has already answered `100 Continue` to the
+//     client, and the body is streamed to the upstream as it arrives;
+//   - a second `Host` makes the request invalid (RFC 9112 §3.2: answer 400); a repeated
+//     `Content-Length` (which Node accepts only when the values agree) is sent once.
 // Response (upstream → client): hop-by-hop headers and those named in `Connection` are
 // removed; `X-Request-ID` is added when the upstream did not send one.
 
@@ -47,12 +51,14 @@ function connectionTokens(value: string): Set<string> | null {
 /**
  * Build the upstream request's headers as a flat `[name, value, …]` list from Node's
  * `rawHeaders` (which keeps duplicates and order). Hot path: one pass, one array.
+ * Returns null when the request must be refused with 400 (more than one Host).
  */
-export function buildUpstreamHeaders(rawHeaders: readonly string[], info: ForwardingInfo): string[] {
+export function buildUpstreamHeaders(rawHeaders: readonly string[], info: ForwardingInfo): string[] | null {
   const out: string[] = [];
   let nominated: Set<string> | null = null;
   let xff: string | undefined;
   let host: string | undefined;
+  let contentLength = false;
   // First pass only when a Connection header exists (rare with HTTP/1.1 keep-alive clients
   // apart from `Connection: keep-alive`/`close`).
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -76,8 +82,16 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], info: Forwar
     if (nominated !== null && nominated.has(lower)) continue;
     switch (lower) {
       case 'host':
+        if (host !== undefined) return null;
         host = value;
         if (info.hostOverride === undefined) out.push(name, value);
+        continue;
+      case 'content-length':
+        if (contentLength) continue;
+        contentLength = true;
+        out.push(name, value);
+        continue;
+      case 'expect':
         continue;
       case 'x-forwarded-for':
         xff = xff === undefined ? value : `${xff}, ${value}`;

@@ -1,5 +1,6 @@
 // Golden tests of the config layer:
 //   test/golden/config/*.yaml        → *.config.json  (the adapted, defaulted config)
+//   test/golden/config/*.yaml        → *.routes.json  (the compiled route table, in match order)
 //   test/golden/config-errors/*.yaml → *.errors.txt   (formatConfigErrors output)
 // Compared exactly; UPDATE_GOLDEN=1 rewrites the expected files.
 import { test } from 'node:test';
@@ -8,6 +9,8 @@ import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fromRoot, updateGolden } from '../helpers/paths.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { formatConfigErrors } from '../../src/config/format-errors.js';
+import { compile } from '../../src/compile/compile.js';
+import { describeRouter } from '../../src/router/describe-router.js';
 
 /** The environment every golden file is loaded with. */
 export const GOLDEN_ENV: Readonly<Record<string, string>> = {
@@ -35,6 +38,13 @@ for (const name of yamlFiles('test/golden/config')) {
     const r = loadConfigText(readFileSync(fromRoot('test/golden/config', name), 'utf8'), name, GOLDEN_ENV);
     assert.ok(r.ok, r.ok ? '' : formatConfigErrors(r.errors));
     compare(fromRoot('test/golden/config', name.replace(/\.yaml$/, '.config.json')), JSON.stringify(r.config, null, 2) + '\n');
+  });
+  test(`compiled routes golden: ${name}`, () => {
+    const r = loadConfigText(readFileSync(fromRoot('test/golden/config', name), 'utf8'), name, GOLDEN_ENV);
+    assert.ok(r.ok);
+    const compiled = compile(r.config);
+    const table = { routes: describeRouter(compiled.router), upstreams: compiled.routes.map((route) => [route.id, compiled.upstreams[route.upstreamIndex].name]) };
+    compare(fromRoot('test/golden/config', name.replace(/\.yaml$/, '.routes.json')), JSON.stringify(table, null, 2) + '\n');
   });
 }
 

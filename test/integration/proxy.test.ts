@@ -229,3 +229,69 @@ upstreams:
     }
   });
 });
+
+describe('request forms clients really send', () => {
+  async function rawExchange(port: number, text: string): Promise<string> {
+    const { connect } = await import('node:net');
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(text));
+      let out = '';
+      socket.on('data', (c: Buffer) => (out += c.toString('latin1')));
+      socket.on('end', () => resolve(out));
+      socket.on('error', reject);
+    });
+  }
+
+  test('Expect: 100-continue uploads work (the gateway answers 100, the body reaches the upstream)', async () => {
+    const up = await startUpstream('echo', (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => res.end(`${req.headers.expect ?? 'no-expect'}:${Buffer.concat(chunks).toString()}`));
+    });
+    const g = await startGateway(configWith(`
+routes:
+  - { id: r, path: /*, upstream: u }
+upstreams:
+  - name: u
+    endpoints: ["${up.address}"]
+`));
+    try {
+      const { request: httpRequest } = await import('node:http');
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port: g.port, path: '/up', method: 'POST', agent: false, headers: { expect: '100-continue', 'content-length': '5' } });
+        req.on('continue', () => req.end('hello'));
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve(text));
+        });
+        req.on('error', reject);
+      });
+      assert.equal(body, 'no-expect:hello');
+    } finally {
+      await g.stop();
+      await up.close();
+    }
+  });
+
+  test('two Host headers → 400; an absolute-form target is routed by its path', async () => {
+    const up = await startUpstream('u');
+    const g = await startGateway(configWith(`
+routes:
+  - { id: r, path: /api/*, upstream: u }
+upstreams:
+  - name: u
+    endpoints: ["${up.address}"]
+`));
+    try {
+      const twoHosts = await rawExchange(g.port, 'GET /api/x HTTP/1.1\r\nHost: a.com\r\nHost: b.com\r\nConnection: close\r\n\r\n');
+      assert.match(twoHosts, /^HTTP\/1\.1 400 /);
+      const absolute = await rawExchange(g.port, 'GET http://a.com/api/abs?q=1 HTTP/1.1\r\nHost: a.com\r\nConnection: close\r\n\r\n');
+      assert.match(absolute, /^HTTP\/1\.1 200 /);
+      assert.equal(up.seen.at(-1)?.url, '/api/abs?q=1');
+    } finally {
+      await g.stop();
+      await up.close();
+    }
+  });
+});

@@ -11,7 +11,8 @@ function pairs(flat: readonly string[]): [string, string][] {
   return out;
 }
 
-function get(flat: readonly string[], name: string): string[] {
+function get(flat: readonly string[] | null, name: string): string[] {
+  assert.ok(flat !== null, "headers were refused");
   return pairs(flat).filter(([k]) => k.toLowerCase() === name).map(([, v]) => v);
 }
 
@@ -91,5 +92,16 @@ describe('request id', () => {
     assert.equal(isValidRequestId(''), false);
     assert.match(requestIdFor(undefined), /^[0-9a-f-]{36}$/);
     assert.match(requestIdFor(['a', 'b']), /^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('request validity rules', () => {
+  test('a second Host header makes the request invalid (null → 400)', () => {
+    assert.equal(buildUpstreamHeaders(['Host', 'a', 'Host', 'b'], info), null);
+  });
+  test('Expect is not forwarded; a repeated Content-Length is sent once', () => {
+    const out = buildUpstreamHeaders(['Expect', '100-continue', 'Content-Length', '5', 'content-length', '5'], info)!;
+    assert.deepEqual(get(out, 'expect'), []);
+    assert.deepEqual(get(out, 'content-length'), ['5']);
   });
 });
