@@ -4,6 +4,7 @@
 // selectors read their live `available`, `inflight` and `latencyEwma`.
 
 import type { HashKeySource, LoadBalancerKind } from '../../config/types.js';
+import { LOAD_BALANCERS } from '../../config/defaults.js';
 import type { UpstreamEndpoint } from '../endpoint.js';
 import type { RandomSource, Selector } from './selector.js';
 import { RoundRobinSelector } from './round-robin-selector.js';
@@ -23,16 +24,8 @@ export interface SelectorOptions {
   readonly random: RandomSource;
 }
 
-/** Every LoadBalancerKind, in the order the docs list them. */
-export const LOAD_BALANCER_KINDS: readonly LoadBalancerKind[] = Object.freeze([
-  'round_robin',
-  'weighted',
-  'least_conn',
-  'random',
-  'ip_hash',
-  'consistent_hash',
-  'p2c',
-]);
+/** Every LoadBalancerKind, in the order the docs list them (the config's own list). */
+export const LOAD_BALANCER_KINDS: readonly LoadBalancerKind[] = LOAD_BALANCERS;
 
 /**
  * Throws RangeError for a weight that is not a positive finite number or for
