@@ -1,12 +1,12 @@
 // The Gateway owns the listeners, the snapshot holder and the state registry, and runs
-// the config flow: compile → activate (snapshot) → swap → drain and release the old one.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+// the config flow: compile → activate (new Snapshot, acquiring registry state) → open
+// new listeners → swap → close removed listeners → drain and release the old snapshot.
+// A failure at any step before the swap leaves the running config untouched.
 import type { Logger } from 'pino';
 import { compile } from './compile/compile.js';
 import type { GatewayConfig, ListenerConfig } from './config/types.js';
+import { HttpListener, LISTENER_LIMITS, type ListenerLimits } from './listener/http-listener.js';
 import { AccessLog } from './observability/access-log.js';
-import { handleRequest, type RequestHandlerContext } from './proxy/handle-request.js';
 import type { ExchangeObserver } from './proxy/proxy-exchange.js';
 import { Snapshot } from './runtime/snapshot.js';
 import { SnapshotHolder } from './runtime/snapshot-holder.js';
@@ -19,20 +19,13 @@ export interface GatewayOptions {
   readonly random?: RandomSource;
   /** Receives every finished exchange; default: the access log. */
   readonly observer?: ExchangeObserver;
+  /** Downstream connection limits; default LISTENER_LIMITS. */
+  readonly listenerLimits?: ListenerLimits;
 }
 
-/** Downstream connection limits (fixed for now; listed in docs/configuration.md). */
-export const LISTENER_DEFAULTS = {
-  /** Close a client keep-alive connection idle this long. */
-  keepAliveTimeoutMs: 65_000,
-  /** Time allowed to receive the request headers. */
-  headersTimeoutMs: 60_000,
-} as const;
-
-interface RunningListener {
-  readonly config: ListenerConfig;
-  readonly server: Server;
-  readonly sockets: Set<Socket>;
+/** Listeners are matched across reloads by the address they bind. */
+function bindKey(l: ListenerConfig): string {
+  return `${l.protocol}|${l.host}|${l.port}`;
 }
 
 export class Gateway {
@@ -41,67 +34,93 @@ export class Gateway {
   private readonly registry = new StateRegistry();
   private readonly random: RandomSource;
   private readonly observer: ExchangeObserver;
-  private readonly listeners: RunningListener[] = [];
+  private readonly limits: ListenerLimits;
+  private readonly listeners = new Map<string, HttpListener>();
+  /** Old snapshots still serving requests that started on them. */
+  private readonly retiring = new Set<Snapshot>();
+  private shutdownTimeoutMs = 30_000;
   private stopping: Promise<void> | null = null;
+  private applying: Promise<unknown> = Promise.resolve();
 
   constructor(options: GatewayOptions) {
     this.logger = options.logger;
     this.random = options.random ?? Math.random;
     this.observer = options.observer ?? new AccessLog(options.logger);
+    this.limits = options.listenerLimits ?? LISTENER_LIMITS;
   }
 
-  /** Compiles and activates `config`, then opens its listeners. Rejects (and opens nothing) on failure. */
+  /** Compiles and activates `config`, then opens its listeners. Rejects (and leaves nothing open) on failure. */
   async start(config: GatewayConfig): Promise<void> {
-    const snapshot = new Snapshot(compile(config), this.registry, this.random);
-    this.holder.swap(snapshot);
-    try {
-      for (const listener of config.listeners) await this.listen(listener);
-    } catch (err) {
-      await this.stop(0);
-      throw err;
-    }
+    await this.apply(config);
     this.logger.info(
       { listeners: this.addresses(), routes: config.routes.length, upstreams: config.upstreams.length },
       'loom started',
     );
   }
 
-  private async listen(config: ListenerConfig): Promise<void> {
-    const ctx: RequestHandlerContext = { holder: this.holder, observer: this.observer, logger: this.logger, proto: 'http' };
-    const server = createServer({ noDelay: true, requestTimeout: 0, headersTimeout: LISTENER_DEFAULTS.headersTimeoutMs }, (req, res) =>
-      handleRequest(ctx, req, res),
-    );
-    server.keepAliveTimeout = LISTENER_DEFAULTS.keepAliveTimeoutMs;
-    const sockets = new Set<Socket>();
-    server.on('connection', (socket: Socket) => {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
+  /**
+   * Replaces the running config. In-flight requests finish on the snapshot they started
+   * on; unchanged upstreams keep their connections and endpoint state. Rejects, and
+   * keeps the old config serving, when the new one cannot be activated (for example a
+   * new listener address is taken). Reloads run one at a time, in call order.
+   */
+  reload(config: GatewayConfig): Promise<void> {
+    const next = this.applying.then(() => {
+      if (this.stopping) throw new Error('the gateway is stopping');
+      return this.apply(config);
     });
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      if (socket.writable && !socket.destroyed) {
-        const body = '{"error":{"code":"LOOM_ERR_BAD_REQUEST","status":400,"message":"malformed HTTP request"}}';
-        socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
-      } else {
-        socket.destroy();
+    this.applying = next.catch(() => undefined);
+    return next;
+  }
+
+  private async apply(config: GatewayConfig): Promise<void> {
+    const snapshot = new Snapshot(compile(config), this.registry, this.random);
+    const wanted = new Map(config.listeners.map((l) => [bindKey(l), l]));
+    const opened: HttpListener[] = [];
+    try {
+      for (const [key, l] of wanted) {
+        if (this.listeners.has(key)) continue;
+        const listener = new HttpListener(l, { holder: this.holder, observer: this.observer, logger: this.logger, proto: 'http' }, this.logger, this.limits);
+        await listener.listen();
+        opened.push(listener);
       }
-      this.logger.debug({ err: err.code ?? err.message, listener: config.name }, 'client error');
+    } catch (err) {
+      for (const l of opened) l.destroy();
+      await snapshot.release();
+      throw err;
+    }
+    // Commit: nothing below can fail.
+    for (const l of opened) this.listeners.set(bindKey(l.config), l);
+    const removed: HttpListener[] = [];
+    for (const [key, l] of this.listeners) {
+      const keep = wanted.get(key);
+      if (keep) l.config = keep;
+      else {
+        removed.push(l);
+        this.listeners.delete(key);
+      }
+    }
+    const previous = this.holder.swap(snapshot);
+    this.shutdownTimeoutMs = config.shutdown_timeout;
+    for (const l of removed) void l.drain();
+    if (previous) this.retire(previous);
+  }
+
+  /** Releases an old snapshot's state once its last request has finished. */
+  private retire(snapshot: Snapshot): void {
+    this.retiring.add(snapshot);
+    void snapshot.whenDrained().then(async () => {
+      await snapshot.release();
+      this.retiring.delete(snapshot);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: config.host === '' ? undefined : config.host, port: config.port }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.listeners.push({ config, server, sockets });
   }
 
   /** Listener name → bound address (the real port when the config said 0). */
   addresses(): Record<string, { host: string; port: number }> {
     const out: Record<string, { host: string; port: number }> = {};
-    for (const l of this.listeners) {
-      const a = l.server.address() as AddressInfo | null;
-      if (a) out[l.config.name] = { host: a.address, port: a.port };
+    for (const l of this.listeners.values()) {
+      const a = l.address();
+      if (a) out[l.config.name] = a;
     }
     return out;
   }
@@ -113,37 +132,46 @@ export class Gateway {
     return a.port;
   }
 
+  /** Requests in flight on every snapshot (current and retiring). */
+  get inflight(): number {
+    let n = this.holder.current?.inflight ?? 0;
+    for (const s of this.retiring) n += s.inflight;
+    return n;
+  }
+
   /**
-   * Stops accepting, lets in-flight requests finish for up to `timeoutMs`, closes idle
-   * keep-alive connections at once, then closes upstream pools. Safe to call twice.
+   * Graceful stop: stops accepting, closes idle keep-alive connections at once, lets
+   * in-flight requests finish (their responses carry `Connection: close`) for up to
+   * `timeoutMs` (default: the config's `shutdown_timeout`), then closes every
+   * connection and the upstream pools. Safe to call twice.
    */
-  stop(timeoutMs = 30_000): Promise<void> {
-    this.stopping ??= this.doStop(timeoutMs);
+  stop(timeoutMs?: number): Promise<void> {
+    this.stopping ??= this.doStop(timeoutMs ?? this.shutdownTimeoutMs);
     return this.stopping;
   }
 
   private async doStop(timeoutMs: number): Promise<void> {
-    const closed = this.listeners.map(
-      (l) => new Promise<void>((resolve) => l.server.close(() => resolve())),
-    );
-    for (const l of this.listeners) l.server.closeIdleConnections();
-    const snapshot = this.holder.current;
+    await this.applying;
+    const listeners = [...this.listeners.values()];
+    const closed = Promise.all(listeners.map((l) => l.drain()));
+    const snapshots = [...this.retiring];
+    const current = this.holder.current;
+    if (current) snapshots.push(current);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(resolve, timeoutMs, 'timeout');
     });
-    const drained = snapshot ? snapshot.whenDrained() : Promise.resolve();
-    const outcome = await Promise.race([drained.then(() => 'drained' as const), deadline]);
+    const drained = Promise.all(snapshots.map((s) => s.whenDrained())).then(() => 'drained' as const);
+    const outcome = await Promise.race([drained, deadline]);
     clearTimeout(timer);
     if (outcome === 'timeout') {
-      this.logger.warn({ inflight: snapshot?.inflight }, 'shutdown timeout: closing remaining connections');
+      this.logger.warn({ inflight: this.inflight, timeout_ms: timeoutMs }, 'shutdown timeout: closing the remaining connections');
     }
-    for (const l of this.listeners) {
-      l.server.closeAllConnections();
-      for (const s of l.sockets) s.destroy();
-    }
-    await Promise.all(closed);
+    for (const l of listeners) l.destroy();
+    await closed;
+    this.listeners.clear();
     this.holder.clear();
-    if (snapshot) await snapshot.release();
+    this.retiring.clear();
+    await Promise.all(snapshots.map((s) => s.release()));
   }
 }

@@ -9,6 +9,7 @@ import { formatConfigErrors } from './config/format-errors.js';
 import { compile } from './compile/compile.js';
 import { Gateway } from './gateway.js';
 import { createLogger } from './observability/logger.js';
+import { ConfigReloader } from './runtime/config-reloader.js';
 import { VERSION } from './version.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -58,6 +59,9 @@ async function run(configPath: string, logLevel: Parameters<typeof createLogger>
     logger.flush();
     return 1;
   }
+  const reloader = new ConfigReloader(gateway, configPath, logger);
+  reloader.watch();
+  process.on('SIGHUP', () => void reloader.reload('signal'));
   return new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -67,7 +71,8 @@ async function run(configPath: string, logLevel: Parameters<typeof createLogger>
         logger.flush();
         process.exit(1);
       }
-      logger.info({ signal }, 'shutting down');
+      logger.info({ signal, inflight: gateway.inflight }, 'shutting down');
+      reloader.close();
       void gateway.stop().then(() => {
         logger.info('stopped');
         logger.flush();

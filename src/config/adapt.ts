@@ -23,6 +23,7 @@ export function adapt(data: Obj): GatewayConfig {
     listeners: (data.listeners as Obj[]).map(adaptListener),
     routes: ((data.routes ?? []) as Obj[]).map(adaptRoute),
     upstreams: ((data.upstreams ?? []) as Obj[]).map(adaptUpstream),
+    shutdown_timeout: ms(data.shutdown_timeout, DEFAULTS.shutdown_timeout),
   };
 }
 

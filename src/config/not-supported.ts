@@ -31,7 +31,6 @@ export const NOT_SUPPORTED: readonly NotSupportedEntry[] = [
   { path: 'rate_limit', waitsFor: 'traffic', hint: remove('rate limiting', 'traffic-policies') },
   { path: 'cors', waitsFor: 'traffic', hint: remove('CORS', 'traffic-policies') },
   { path: 'cache', waitsFor: 'traffic', hint: remove('response caching', 'traffic-policies') },
-  { path: 'shutdown_timeout', waitsFor: 'later', hint: 'remove it; shutdown waits 30s until it is configurable' },
   { path: 'ai_gateway', waitsFor: 'later', hint: 'remove it' },
   { path: 'graphql', waitsFor: 'later', hint: 'remove it' },
   { path: 'ebpf', waitsFor: 'later', hint: 'remove it' },

@@ -5,6 +5,8 @@
 //   /api/{id}/items mixed
 // A trailing slash is allowed; empty segments (`//`), `?`, `#` and whitespace are not.
 
+import { validatePattern } from '../router/pattern.js';
+
 const PARAM = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 /** Undefined when `path` is a valid pattern, else the reason. */
@@ -17,6 +19,8 @@ export function checkRoutePath(path: string): string | undefined {
     const seg = segments[i];
     const last = i === segments.length - 1;
     if (seg === '' && !last) return 'must not contain an empty segment ("//")';
+    if (seg === '.' || seg === '..') return `must not contain a "${seg}" segment (requests are matched after dot segments are removed)`;
+    if (seg.startsWith(':')) return `"${seg}" would match literally; write a parameter as {${seg.slice(1)}}`;
     if (seg.includes('*')) {
       if (seg !== '*' || !last) return '"*" is only allowed as the whole last segment, as in /api/*';
       continue;
@@ -28,5 +32,6 @@ export function checkRoutePath(path: string): string | undefined {
       names.add(m[1]);
     }
   }
-  return undefined;
+  // Whatever else the router refuses (it compiles exactly these patterns).
+  return validatePattern(path) ?? undefined;
 }

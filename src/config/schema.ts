@@ -69,7 +69,7 @@ const route = obj(
     id: nonEmpty('Unique id of the route.'),
     path: nonEmpty('Path pattern: `/api` (exact), `/api/*` (prefix), `/api/{id}` (parameter), `/api/{id}/items`.'),
     host: str('Exact host name or `*.example.com`; compared case-insensitively, without the port. Absent: any host.'),
-    methods: list('HTTP methods matched (upper-cased). Absent: every method.', { type: 'string' }, 1),
+    methods: list('HTTP methods matched (upper-cased); GET also allows HEAD. Absent: every method.', { type: 'string' }, 1),
     headers: stringMap('Header name → required value (exact match); names are case-insensitive.'),
     query: stringMap('Query parameter → required value (exact match).'),
     priority: int('Routes with a higher priority are tried first.', undefined, D.route.priority),
@@ -87,11 +87,11 @@ const upstream = obj(
     name: nonEmpty('Unique name of the upstream, referenced by routes.'),
     endpoints: list('Backend addresses as `host:port`, without a scheme.', { type: 'string' }, 1),
     load_balancer: enumOf('Endpoint selection algorithm.', LOAD_BALANCERS, D.upstream.load_balancer),
-    weights: stringMap('Endpoint address → weight (positive integer) for `weighted`; missing endpoints weigh 1.', {
+    weights: stringMap('Endpoint address → weight (positive integer); missing endpoints weigh 1. Read by every balancer but `round_robin`, where it is an error.', {
       type: 'integer',
       minimum: 1,
     }),
-    consistent_hash: obj('Settings of the `consistent_hash` load balancer.', {
+    consistent_hash: obj('Settings of the `consistent_hash` balancer (`ip_hash` reads `replicas` only); an error with any other balancer.', {
       hash_key: str(
         'What to hash: `client_ip`, `header:X-User`, `cookie:sid`, `query:user`, or a bare header name.',
         D.upstream.consistent_hash.hash_key,
@@ -248,7 +248,7 @@ export const LOOM_SCHEMA: JsonSchema = {
         socket_redirect: bool('Redirect sockets in the kernel.'),
       }),
       graphql: opaque('GraphQL gateway features. Not supported yet.'),
-      shutdown_timeout: duration('How long a graceful shutdown waits for requests. Not supported yet.', D.shutdown_timeout),
+      shutdown_timeout: duration('How long a graceful shutdown (SIGTERM/SIGINT) waits for in-flight requests before closing their connections.', D.shutdown_timeout),
       logging: opaque('Access and error logging. Not supported yet.'),
     },
     ['listeners'],

@@ -96,6 +96,8 @@ export interface GatewayConfig {
   readonly listeners: readonly ListenerConfig[];
   readonly routes: readonly RouteConfig[];
   readonly upstreams: readonly UpstreamConfig[];
+  /** How long a graceful shutdown waits for in-flight requests, ms. Default 30000. */
+  readonly shutdown_timeout: number;
 }
 
 /** One problem found in a config file. Every error is reported, not only the first. */
@@ -110,4 +112,67 @@ export interface ConfigError {
   readonly code: string;
   readonly message: string;
   readonly hint?: string;
+}
+
+// --- Resilience (issue 3). Wired into UpstreamConfig once implemented end to end. ---
+
+/** Active health checks (seed defaults). */
+export interface HealthCheckConfig {
+  /** HTTP path probed with GET. Default `/`. */
+  readonly path: string;
+  /** ms between probes of one endpoint. Default 10000. */
+  readonly interval: number;
+  /** ms before a probe counts as failed. Default 2000. */
+  readonly timeout: number;
+  /** Consecutive successes that make an unhealthy endpoint healthy. Default 2. */
+  readonly healthy_threshold: number;
+  /** Consecutive failures that make a healthy endpoint unhealthy. Default 3. */
+  readonly unhealthy_threshold: number;
+  /** Status a healthy endpoint answers. Default 200. */
+  readonly expected_status: number;
+}
+
+/** Passive health (outlier detection), as Envoy's: opt-in per upstream. */
+export interface OutlierDetectionConfig {
+  /** Consecutive failures (5xx or connection failures) that eject an endpoint. Default 5. */
+  readonly consecutive_failures: number;
+  /** ms an endpoint stays ejected the first time; multiplied by its ejection count. Default 30000. */
+  readonly base_ejection_time: number;
+  /** Upper bound of one ejection, ms. Default 300000. */
+  readonly max_ejection_time: number;
+  /** Never eject more than this share (0–100) of an upstream's endpoints. Default 50. */
+  readonly max_ejection_percent: number;
+}
+
+/** Outcomes a circuit breaker may count as failures. */
+export type FailureKind = 'connect_error' | 'timeout' | '5xx';
+
+export interface CircuitBreakerConfig {
+  /** Consecutive failures that open the circuit. Default 5. */
+  readonly failure_threshold: number;
+  /** Consecutive successes in half-open that close it. Default 3. */
+  readonly success_threshold: number;
+  /** ms the circuit stays open before letting trial requests through. Default 30000. */
+  readonly timeout: number;
+  /** Trial requests allowed at once in half-open. Default 1. */
+  readonly half_open_requests: number;
+  /** What counts as a failure. Default all three. */
+  readonly failure_on: readonly FailureKind[];
+}
+
+export interface RetryConfig {
+  /** Retries after the first try. Default 3. */
+  readonly max_retries: number;
+  /** ms before the first retry (doubled each time, with jitter). Default 100. */
+  readonly backoff_base: number;
+  /** Cap of one backoff, ms. Default 10000. */
+  readonly backoff_max: number;
+  /** Upstream statuses that are retried. Default [502, 503, 504]. */
+  readonly retryable_codes: readonly number[];
+  /** Request bodies up to this many bytes are buffered so a retry can resend them; larger ones are not retried. Default 64 KiB. */
+  readonly buffer_limit: number;
+  /** Retries may be at most this share (0–100) of the upstream's in-flight requests… Default 20. */
+  readonly budget_percent: number;
+  /** …but this many concurrent retries are always allowed. Default 3. */
+  readonly min_retry_concurrency: number;
 }

@@ -38,6 +38,7 @@ export function checkSemantics(data: unknown, index: SourceIndex): Problem[] {
 
   const listeners = items(data.listeners);
   unique(listeners, 'listeners', 'name', 'listener name');
+  const bound = new Map<string, number>();
   listeners.forEach((l, i) => {
     const address = str(l.address);
     if (address === undefined || address === '') return;
@@ -45,7 +46,16 @@ export function checkSemantics(data: unknown, index: SourceIndex): Problem[] {
     if (!r.ok) {
       report(['listeners', String(i), 'address'], 'value', 'invalid_address', `invalid listener address "${address}": ${r.reason}`,
         'write host:port, :port (every interface) or [v6]:port, e.g. ":8080"');
+      return;
     }
+    if (r.value.port === 0) return; // port 0: the system picks a free port for each
+    const key = `${r.value.host}|${r.value.port}`;
+    const first = bound.get(key);
+    if (first !== undefined) {
+      const line = index.pos(['listeners', String(first), 'address'], 'value').line;
+      report(['listeners', String(i), 'address'], 'value', 'duplicate', `address "${address}" is already used by another listener (line ${line})`,
+        'give each listener its own host:port');
+    } else bound.set(key, i);
   });
 
   const upstreams = items(data.upstreams);
@@ -92,6 +102,19 @@ function checkUpstream(u: Obj, at: Segments, report: Report): void {
       report([...at, 'weights', key], 'key', 'unknown_endpoint', `weight for "${key}", which is not in endpoints`,
         near !== undefined ? `did you mean "${near}"?` : `endpoints are: ${names.join(', ')}`);
     }
+  }
+
+  const balancer = str(u.load_balancer) ?? 'round_robin';
+  if (u.weights !== undefined && balancer === 'round_robin') {
+    report([...at, 'weights'], 'key', 'ignored_setting', '`weights` has no effect with load_balancer round_robin',
+      'set load_balancer: weighted (or least_conn, random, ip_hash, consistent_hash, p2c, which also honour weights)');
+  }
+  if (u.consistent_hash !== undefined && balancer !== 'consistent_hash' && balancer !== 'ip_hash') {
+    report([...at, 'consistent_hash'], 'key', 'ignored_setting', `\`consistent_hash\` has no effect with load_balancer ${balancer}`,
+      'set load_balancer: consistent_hash, or remove the block');
+  } else if (isObj(u.consistent_hash) && balancer === 'ip_hash' && u.consistent_hash.hash_key !== undefined) {
+    report([...at, 'consistent_hash', 'hash_key'], 'key', 'ignored_setting', '`hash_key` has no effect with load_balancer ip_hash (it always hashes the client IP)',
+      'use load_balancer: consistent_hash to choose the key');
   }
 
   if (isObj(u.pool)) {

@@ -18,6 +18,8 @@ export interface RequestHandlerContext {
   readonly logger: Logger;
   /** `http` or `https`, for X-Forwarded-Proto. */
   readonly proto: string;
+  /** The listener the request arrived on; while it drains, responses close their connection. */
+  readonly listener: { readonly draining: boolean };
 }
 
 /** `::ffff:127.0.0.1` → `127.0.0.1`. */
@@ -52,6 +54,7 @@ export function handleRequest(ctx: RequestHandlerContext, req: IncomingMessage, 
   const startedAt = performance.now();
   const snapshot = ctx.holder.current;
   const requestId = requestIdFor(req.headers['x-request-id']);
+  if (ctx.listener.draining) res.shouldKeepAlive = false;
   if (snapshot === null) {
     // Only between stop() and the last connection closing.
     res.writeHead(503, { 'content-type': 'application/json', connection: 'close', 'x-request-id': requestId });

@@ -12,7 +12,8 @@
 //   - a second `Host` makes the request invalid (RFC 9112 §3.2: answer 400); a repeated
 //     `Content-Length` (which Node accepts only when the values agree) is sent once.
 // Response (upstream → client): hop-by-hop headers and those named in `Connection` are
-// removed; `X-Request-ID` is added when the upstream did not send one.
+// removed; `X-Request-ID` is always the request id (an upstream's own value is replaced,
+// so the client, the upstream and the access log all see the same id).
 
 /** Lower-case names of the hop-by-hop headers. `trailer` is not here: it announces end-to-end trailers. */
 const HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -112,15 +113,10 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], info: Forwar
   return out;
 }
 
-/**
- * Filter the upstream response's raw headers (undici gives Buffers) into a flat list for
- * `res.writeHead`. Returns whether an `x-request-id` was present via the second slot of
- * the result so the caller can add its own.
- */
+/** Filter the upstream response's raw headers (undici gives Buffers) into a flat list for `res.writeHead`. */
 export function filterResponseHeaders(raw: readonly Buffer[], requestId: string): string[] {
   const out: string[] = [];
   let nominated: Set<string> | null = null;
-  let sawRequestId = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString('latin1');
     if (name.length === 10 && name.toLowerCase() === 'connection') {
@@ -136,10 +132,10 @@ export function filterResponseHeaders(raw: readonly Buffer[], requestId: string)
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) continue;
     if (nominated !== null && nominated.has(lower)) continue;
-    if (lower === 'x-request-id') sawRequestId = true;
+    if (lower === 'x-request-id') continue;
     out.push(name, raw[i + 1].toString('latin1'));
   }
-  if (!sawRequestId) out.push('x-request-id', requestId);
+  out.push('x-request-id', requestId);
   return out;
 }
 

@@ -12,7 +12,7 @@ import type { Dispatcher } from 'undici';
 import { GatewayError } from '../errors.js';
 import type { CompiledRoute } from '../compile/compile.js';
 import { recordLatency, type UpstreamEndpoint } from '../upstream/endpoint.js';
-import type { EndpointPool, PooledClientSlot } from '../upstream/endpoint-pool.js';
+import type { EndpointPool, PoolDispatchHandler, PooledClientSlot } from '../upstream/endpoint-pool.js';
 import type { UpstreamGroup } from '../upstream/upstream-group.js';
 import type { Snapshot } from '../runtime/snapshot.js';
 import { classifyUpstreamError } from './classify-error.js';
@@ -31,7 +31,7 @@ export interface ExchangeObserver {
   onExchangeEnd(exchange: ProxyExchange): void;
 }
 
-export class ProxyExchange implements Dispatcher.DispatchHandler {
+export class ProxyExchange implements PoolDispatchHandler {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly requestId: string;
@@ -55,6 +55,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   private resumeUpstream: (() => void) | null = null;
   private dispatchedAt = 0;
   private writeTimer: NodeJS.Timeout | null = null;
+  /** Armed only while the request waits for a busy connection (max_open reached). */
+  private queueTimer: NodeJS.Timeout | null = null;
   private finished = false;
 
   constructor(
@@ -97,8 +99,16 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 
   // --- undici handler (legacy callback API: the one undici 7's Client calls natively) ---
 
+  onQueued(): void {
+    this.queueTimer = setTimeout(onQueueTimeout, this.group!.config.timeout.read, this);
+  }
+
   onConnect(abort: (err?: Error) => void): void {
     this.abortUpstream = abort;
+    if (this.queueTimer !== null) {
+      clearTimeout(this.queueTimer);
+      this.queueTimer = null;
+    }
     if (this.finished) abort(new GatewayError('LOOM_ERR_CLIENT_ABORTED'));
   }
 
@@ -185,6 +195,14 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.clearWriteTimer();
   }
 
+  queueTimedOut(): void {
+    this.queueTimer = null;
+    // Still queued inside undici: its abort is not known yet, so answer now; onConnect
+    // will see `finished` and abort the request before it is written.
+    if (this.finished) return;
+    this.onError(new GatewayError('LOOM_ERR_POOL_TIMEOUT', `every connection to upstream "${this.group?.name}" stayed busy for timeout.read`));
+  }
+
   writeTimedOut(): void {
     this.writeTimer = null;
     const abort = this.abortUpstream;
@@ -204,6 +222,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (this.finished) return;
     this.finished = true;
     this.clearWriteTimer();
+    if (this.queueTimer !== null) {
+      clearTimeout(this.queueTimer);
+      this.queueTimer = null;
+    }
     if (this.endpoint !== null) this.endpoint.inflight--;
     if (this.pool !== null && this.slot !== null) this.pool.release(this.slot);
     this.snapshot.unpin();
@@ -230,6 +252,10 @@ function onRequestBodyPause(this: IncomingMessage): void {
 
 function onRequestBodyResume(this: IncomingMessage): void {
   (this as WithExchange)[kExchange]?.requestBodyResumed();
+}
+
+function onQueueTimeout(exchange: ProxyExchange): void {
+  exchange.queueTimedOut();
 }
 
 function onWriteTimeout(exchange: ProxyExchange): void {

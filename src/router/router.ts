@@ -16,8 +16,9 @@
 //   `/api/*` when `/api/admin` only allows POST).
 //   405: when no route matches but at least one route matches everything except the
 //   method, the result is { kind: 'method_not_allowed', allow } with the sorted union of
-//   those routes' methods. HEAD is not implied by GET: a route allows HEAD only when its
-//   `methods` lists HEAD (or is absent). Methods compare case-sensitively (RFC 9110).
+//   those routes' methods. A route that allows GET also allows HEAD (RFC 9110 §9.3.2: a
+//   server that supports GET supports HEAD; nginx does the same). Methods compare
+//   case-sensitively (RFC 9110).
 //   null: nothing matches (404).
 //
 //   host      see host-matcher.ts (case-insensitive, port and trailing dot ignored).
@@ -478,7 +479,9 @@ function compileEntry<R extends RouteConfig>(route: R, index: number): Omit<Comp
     if (route.methods.length === 0) {
       throw new RouteCompileError('bad_methods', route.id, 'methods is an empty list; leave it out to allow every method');
     }
-    methods = Object.freeze([...new Set(route.methods)].sort());
+    const listed = new Set(route.methods);
+    if (listed.has('GET')) listed.add('HEAD');
+    methods = Object.freeze([...listed].sort());
   }
   const headerEntries = Object.entries(route.headers ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const queryEntries = Object.entries(route.query ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

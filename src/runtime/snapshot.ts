@@ -18,7 +18,7 @@ export class Snapshot {
   inflight = 0;
   private readonly registryKeys: string[];
   private readonly registry: StateRegistry;
-  private drained: (() => void) | null = null;
+  private drained: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(compiled: CompiledConfig, registry: StateRegistry, random: RandomSource) {
     this.compiled = compiled;
@@ -68,15 +68,21 @@ export class Snapshot {
 
   /** Hot path: called when a request that pinned this snapshot finishes. */
   unpin(): void {
-    if (--this.inflight === 0 && this.drained !== null) this.drained();
+    if (--this.inflight === 0 && this.drained !== null) {
+      this.drained.resolve();
+      this.drained = null;
+    }
   }
 
-  /** Resolves when no request is pinned to this snapshot any more. */
+  /** Resolves when no request is pinned to this snapshot any more (any number of waiters). */
   whenDrained(): Promise<void> {
     if (this.inflight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.drained = resolve;
-    });
+    if (this.drained === null) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.drained = { promise, resolve };
+    }
+    return this.drained.promise;
   }
 
   /** Releases the registry state this snapshot holds (pools close when no snapshot uses them). */

@@ -14,6 +14,12 @@ export interface EndpointPoolOptions {
   readonly timeout: UpstreamTimeoutConfig;
 }
 
+/** A dispatch handler that is told when its request must wait for a busy connection. */
+export interface PoolDispatchHandler extends Dispatcher.DispatchHandler {
+  /** Called synchronously from `dispatch` when every connection is busy and `max_open` is reached. */
+  onQueued(): void;
+}
+
 interface PooledClient {
   readonly client: Client;
   /** Requests dispatched on this client that have not completed. */
@@ -53,7 +59,7 @@ export class EndpointPool {
    * Hot path. Sends the request on an idle client, a new one while under `max_open`, or
    * else queues it on the least busy one. Returns the slot to pass to `release`.
    */
-  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): PooledClientSlot {
+  dispatch(opts: Dispatcher.DispatchOptions, handler: PoolDispatchHandler): PooledClientSlot {
     let chosen: PooledClient | undefined;
     let leastBusy: PooledClient | undefined;
     for (let i = 0; i < this.clients.length; i++) {
@@ -65,7 +71,11 @@ export class EndpointPool {
       if (leastBusy === undefined || c.busy < leastBusy.busy) leastBusy = c;
     }
     if (chosen === undefined) {
-      chosen = this.clients.length < this.options.pool.max_open ? this.addClient() : leastBusy!;
+      if (this.clients.length < this.options.pool.max_open) chosen = this.addClient();
+      else {
+        chosen = leastBusy!;
+        handler.onQueued();
+      }
     }
     chosen.busy++;
     chosen.client.dispatch(opts, handler);

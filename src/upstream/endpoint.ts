@@ -1,6 +1,13 @@
 // Runtime state of one upstream endpoint. Selectors read it; the proxy updates it.
 // One object per endpoint, created when an upstream is built and mutated in place
-// (no allocation per request). Later issues add health and ejection state here.
+// (no allocation per request).
+//
+// Availability has several sources, each owned by one writer:
+//   healthy      active health checks (ActiveHealthChecker)
+//   ejectedUntil passive health / outlier detection (OutlierDetector)
+//   drained      an operator (admin API)
+// Each writer changes its own field and then calls `refreshAvailability`, so selectors
+// keep reading one boolean (`available`) on the hot path.
 
 export interface UpstreamEndpoint {
   /** `host:port` exactly as configured. */
@@ -17,6 +24,31 @@ export interface UpstreamEndpoint {
   inflight: number;
   /** Exponentially weighted moving average of response-header latency, ms; 0 before the first sample. */
   latencyEwma: number;
+  /** Active health: false after `unhealthy_threshold` failed probes. Starts true. */
+  healthy: boolean;
+  /** Passive health: clock time (ms) when the current ejection ends; 0 = not ejected. */
+  ejectedUntil: number;
+  /** Outlier ejections so far (decays while the endpoint behaves); sizes the next ejection. */
+  ejections: number;
+  /** Taken out of rotation by an operator. */
+  drained: boolean;
+  /** Result of the latest active probe; null before the first one (or without health checks). */
+  lastCheck: EndpointCheckResult | null;
+}
+
+export interface EndpointCheckResult {
+  /** Wall-clock ms (Date.now()) when the probe finished. */
+  readonly at: number;
+  readonly ok: boolean;
+  /** Status of the probe's response, when one arrived. */
+  readonly status?: number;
+  /** Why the probe failed without (or despite) a response: error code or message. */
+  readonly error?: string;
+}
+
+/** Recomputes `available` from its sources. Call after changing any of them. */
+export function refreshAvailability(e: UpstreamEndpoint): void {
+  e.available = e.healthy && e.ejectedUntil === 0 && !e.drained;
 }
 
 /** Weight of the newest latency sample in the EWMA (as Linkerd/Finagle's peak-EWMA uses a decay). */
@@ -24,7 +56,21 @@ export const LATENCY_EWMA_ALPHA = 0.3;
 
 export function createEndpoint(address: string, index: number, weight = 1): UpstreamEndpoint {
   const { host, port } = splitHostPort(address);
-  return { address, host, port, weight, index, available: true, inflight: 0, latencyEwma: 0 };
+  return {
+    address,
+    host,
+    port,
+    weight,
+    index,
+    available: true,
+    inflight: 0,
+    latencyEwma: 0,
+    healthy: true,
+    ejectedUntil: 0,
+    ejections: 0,
+    drained: false,
+    lastCheck: null,
+  };
 }
 
 /** `host:port` or `[v6]:port` → parts. Throws on a missing or bad port. */

@@ -18,6 +18,7 @@ export interface StartOptions {
   readonly level?: 'debug' | 'info' | 'warn' | 'error';
   readonly random?: () => number;
   readonly env?: Record<string, string | undefined>;
+  readonly listenerLimits?: import('../../src/listener/http-listener.js').ListenerLimits;
 }
 
 export async function startGateway(yaml: string, options: StartOptions = {}): Promise<RunningGateway> {
@@ -31,7 +32,7 @@ export async function startGateway(yaml: string, options: StartOptions = {}): Pr
     },
   });
   const logger = pino({ level: options.level ?? 'info' }, sink);
-  const gateway = new Gateway({ logger, random: options.random });
+  const gateway = new Gateway({ logger, random: options.random, listenerLimits: options.listenerLimits });
   await gateway.start(result.config);
   const port = gateway.port(result.config.listeners[0].name);
   return { gateway, port, url: `http://127.0.0.1:${port}`, logs, stop: () => gateway.stop(5_000) };

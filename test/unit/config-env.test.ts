@@ -67,6 +67,7 @@ upstreams:
     pool:
       max_idle: \${MAX_IDLE}
       idle_timeout: \${IDLE:-30s}
+    load_balancer: consistent_hash
 `;
 
 const ENV = { PORT: '8080', PRIORITY: '-3', STRIP: 'true', BACKEND_HOST: 'api.internal', BACKEND_PORT: '9000', WEIGHT: '5', REPLICAS: '40', MAX_IDLE: '7' };

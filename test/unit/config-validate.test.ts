@@ -29,7 +29,7 @@ const UPSTREAM = 'upstreams:\n  - name: backend\n    endpoints: ["api:8080"]\n';
 test('a minimal config loads', () => {
   const r = loadConfigText(LISTENER, 'loom.yaml', {});
   assert.ok(r.ok);
-  assert.deepEqual(r.config, { listeners: [{ name: 'http', address: ':8080', host: '', port: 8080, protocol: 'http' }], routes: [], upstreams: [] });
+  assert.deepEqual(r.config, { listeners: [{ name: 'http', address: ':8080', host: '', port: 8080, protocol: 'http' }], routes: [], upstreams: [], shutdown_timeout: 30000 });
   assert.ok(Object.isFrozen(r.config.listeners[0]));
 });
 
@@ -105,6 +105,7 @@ test('types, durations and ranges', () => {
       [8, 25, 'upstreams[0].timeout.connect', 'invalid_duration'],
       [8, 35, 'upstreams[0].timeout.read', 'out_of_range'],
       [8, 46, 'upstreams[0].timeout.write', 'invalid_duration'],
+      [9, 5, 'upstreams[0].consistent_hash', 'ignored_setting'],
       [9, 34, 'upstreams[0].consistent_hash.replicas', 'invalid_type'],
       [14, 19, 'routes[0].strip_prefix', 'invalid_type'],
       [15, 15, 'routes[0].priority', 'invalid_type'],
@@ -177,7 +178,10 @@ test('weights: only endpoints named, positive integers; weighted without weights
     ],
   );
   assert.equal(errors[0].hint, 'did you mean "api:8080"?');
-  expectErrors(LISTENER + UPSTREAM + '    weights: { "api:8080": 1.5 }\n', [[7, 28, 'upstreams[0].weights["api:8080"]', 'invalid_weight']]);
+  expectErrors(LISTENER + UPSTREAM + '    weights: { "api:8080": 1.5 }\n', [
+    [7, 5, 'upstreams[0].weights', 'ignored_setting'],
+    [7, 28, 'upstreams[0].weights["api:8080"]', 'invalid_weight'],
+  ]);
   const ok = loadConfigText(LISTENER + UPSTREAM + '    load_balancer: weighted\n', 'loom.yaml', {});
   assert.ok(ok.ok);
   assert.deepEqual(ok.config.upstreams[0].weights, {});
@@ -236,11 +240,12 @@ test('consistent_hash.hash_key syntax and pool limits', () => {
   const errors = expectErrors(
     LISTENER + UPSTREAM + '    consistent_hash: { hash_key: "body:x" }\n    pool: { max_idle: 20, max_open: 10 }\n',
     [
+      [7, 5, 'upstreams[0].consistent_hash', 'ignored_setting'],
       [7, 34, 'upstreams[0].consistent_hash.hash_key', 'invalid_hash_key'],
       [8, 23, 'upstreams[0].pool.max_idle', 'pool_limits'],
     ],
   );
-  assert.equal(errors[1].message, 'max_idle (20) must not exceed max_open (10)');
+  assert.equal(errors[2].message, 'max_idle (20) must not exceed max_open (10)');
 });
 
 test('not-supported keys: one error at the key, nothing reported inside it', () => {
@@ -250,7 +255,7 @@ test('not-supported keys: one error at the key, nothing reported inside it', () 
       UPSTREAM +
       '    health_check: { intervall: 3 }\n    circuit_breaker: {}\n    retry: {}\n    tls: {}\n    bulkhead: {}\n    service_discovery: {}\n' +
       'routes:\n  - { id: r, path: /, upstream: backend, plugins: [auth] }\n' +
-      'admin: {}\nmetrics: {}\ntracing: {}\nplugins: []\nrate_limit: {}\ncors: {}\ncache: {}\nai_gateway: {}\nebpf: {}\ngraphql: {}\nshutdown_timeout: 10s\nlogging: {}\n',
+      'admin: {}\nmetrics: {}\ntracing: {}\nplugins: []\nrate_limit: {}\ncors: {}\ncache: {}\nai_gateway: {}\nebpf: {}\ngraphql: {}\nlogging: {}\n',
     [
       [4, 15, 'listeners[0].protocol', 'not_supported'],
       [5, 5, 'listeners[0].tls', 'not_supported'],
@@ -271,8 +276,7 @@ test('not-supported keys: one error at the key, nothing reported inside it', () 
       [24, 1, 'ai_gateway', 'not_supported'],
       [25, 1, 'ebpf', 'not_supported'],
       [26, 1, 'graphql', 'not_supported'],
-      [27, 1, 'shutdown_timeout', 'not_supported'],
-      [28, 1, 'logging', 'not_supported'],
+      [27, 1, 'logging', 'not_supported'],
     ],
   );
   assert.equal(errors[2].message, '"upstreams[0].health_check" is not supported yet');
@@ -297,4 +301,32 @@ test('many errors at once, sorted by line', () => {
 test('formatConfigErrors: file:line:col: path: message (hint: …)', () => {
   const text = formatConfigErrors(errorsOf(LISTENER + UPSTREAM + '    load_balancer: round-robin\n'));
   assert.equal(text, 'loom.yaml:7:20: upstreams[0].load_balancer: unknown value "round-robin" (hint: did you mean "round_robin"?)');
+});
+
+test('settings a balancer ignores are errors, not silently dropped', () => {
+  const errors = expectErrors(LISTENER + UPSTREAM + '    weights: { "api:8080": 2 }\n    consistent_hash: { replicas: 10 }\n', [
+    [7, 5, 'upstreams[0].weights', 'ignored_setting'],
+    [8, 5, 'upstreams[0].consistent_hash', 'ignored_setting'],
+  ]);
+  assert.match(errors[0].hint ?? '', /load_balancer: weighted/);
+  const ipHash = loadConfigText(LISTENER + UPSTREAM + '    load_balancer: ip_hash\n    consistent_hash: { replicas: 10 }\n', 'loom.yaml', {});
+  assert.ok(ipHash.ok, 'ip_hash reads replicas');
+  expectErrors(LISTENER + UPSTREAM + '    load_balancer: ip_hash\n    consistent_hash: { hash_key: "header:x" }\n', [[8, 24, 'upstreams[0].consistent_hash.hash_key', 'ignored_setting']]);
+});
+
+test('two listeners on one address are an error (port 0 excepted)', () => {
+  expectErrors('listeners:\n  - { name: a, address: ":8080" }\n  - { name: b, address: ":8080" }\n  - { name: c, address: "127.0.0.1:0" }\n  - { name: d, address: "127.0.0.1:0" }\n', [
+    [3, 25, 'listeners[1].address', 'duplicate'],
+  ]);
+});
+
+test('route paths with dot segments or :param are errors with a hint, never a crash later', () => {
+  const errors = expectErrors(
+    LISTENER + UPSTREAM + 'routes:\n  - { id: a, path: "/api/../x", upstream: backend }\n  - { id: b, path: "/api/:id", upstream: backend }\n',
+    [
+      [8, 20, 'routes[0].path', 'invalid_path'],
+      [9, 20, 'routes[1].path', 'invalid_path'],
+    ],
+  );
+  assert.match(errors[1].message, /\{id\}/);
 });

@@ -165,18 +165,19 @@ test('methods: 405 with the sorted union of allowed methods', () => {
   ]);
   assert.equal(id(r, '/items', { method: 'GET' }), 'read');
   assert.equal(id(r, '/items', { method: 'POST' }), 'write');
-  assert.deepEqual(m(r, '/items', { method: 'DELETE' }), { kind: 'method_not_allowed', allow: ['GET', 'POST', 'PUT'] });
+  assert.deepEqual(m(r, '/items', { method: 'DELETE' }), { kind: 'method_not_allowed', allow: ['GET', 'HEAD', 'POST', 'PUT'] });
   assert.deepEqual(m(r, '/items', { method: 'DELETE', host: 'admin.local' }), {
     kind: 'method_not_allowed',
-    allow: ['GET', 'PATCH', 'POST', 'PUT'],
+    allow: ['GET', 'HEAD', 'PATCH', 'POST', 'PUT'],
   });
   assert.equal(id(r, '/nothing', { method: 'DELETE' }), null, 'unknown path stays 404');
 });
 
-test('HEAD is not implied by GET', () => {
-  const r = compileRouter([route('get', '/g', { methods: ['GET'] }), route('gh', '/gh', { methods: ['GET', 'HEAD'] })]);
-  assert.deepEqual(m(r, '/g', { method: 'HEAD' }), { kind: 'method_not_allowed', allow: ['GET'] });
-  assert.equal(id(r, '/gh', { method: 'HEAD' }), 'gh');
+test('GET implies HEAD (RFC 9110), nothing else is implied', () => {
+  const r = compileRouter([route('get', '/g', { methods: ['GET'] }), route('post', '/p', { methods: ['POST'] })]);
+  assert.equal(id(r, '/g', { method: 'HEAD' }), 'get');
+  assert.deepEqual(m(r, '/p', { method: 'HEAD' }), { kind: 'method_not_allowed', allow: ['POST'] });
+  assert.deepEqual(m(r, '/g', { method: 'POST' }), { kind: 'method_not_allowed', allow: ['GET', 'HEAD'] });
 });
 
 test('a route that does not allow the method lets a less specific route win', () => {
@@ -414,8 +415,8 @@ test('explain says which route matched or why none did', () => {
   assert.match(ok, /route "users" \(\/api\/\{id\}\) wins/);
   assert.match(ok, /route "all" \(\/\*\) matches the path but not header x-debug/);
   const bad = r.explain('DELETE', undefined, '/api/7', {}, '');
-  assert.match(bad, /405: method not allowed \(allow GET\)/);
-  assert.match(bad, /not method DELETE \(allows GET\)/);
+  assert.match(bad, /405: method not allowed \(allow GET, HEAD\)/);
+  assert.match(bad, /not method DELETE \(allows GET, HEAD\)/);
   const none = compileRouter([route('a', '/a')]).explain('GET', undefined, '/foo', {}, '');
   assert.match(none, /no route pattern matches \/foo/);
 });
@@ -427,7 +428,7 @@ test('describeRouter is JSON-able and lists routes in rank order', () => {
   assert.deepEqual(
     d.routes.map((x) => [x.rank, x.id, x.kind, x.shape, x.methods]),
     [
-      [0, 'item', 'exact', 'static/param/$', ['GET', 'POST']],
+      [0, 'item', 'exact', 'static/param/$', ['GET', 'HEAD', 'POST']],
       [1, 'all', 'prefix', '*', null],
     ],
   );
