@@ -37,8 +37,8 @@ function hasRequestBody(req: IncomingMessage): boolean {
 /**
  * The origin-form (`/path?query`) of a request target. An absolute-form target
  * (`http://host/path`, which HTTP/1.1 servers must accept) is reduced to its path and
- * query; the Host header still decides host matching. Anything else is returned as is
- * and rejected by normalizePath.
+ * query (its authority decides host matching: see `targetAuthority`). Anything else is
+ * returned as is and rejected by normalizePath.
  */
 export function originForm(target: string): string {
   if (target.charCodeAt(0) === 47 /* '/' */) return target;
@@ -48,6 +48,21 @@ export function originForm(target: string): string {
   const question = target.indexOf('?', scheme + 3);
   if (slash < 0 || (question >= 0 && question < slash)) return question < 0 ? '/' : `/${target.slice(question)}`;
   return target.slice(slash);
+}
+
+/** The authority of an absolute-form target, which wins over the Host header (RFC 9112 §3.2.2). */
+export function targetAuthority(target: string): string | undefined {
+  if (target.charCodeAt(0) === 47 /* '/' */) return undefined;
+  const scheme = target.indexOf('://');
+  if (scheme < 0 || !/^https?$/i.test(target.slice(0, scheme))) return undefined;
+  let end = target.length;
+  for (const c of ['/', '?', '#']) {
+    const i = target.indexOf(c, scheme + 3);
+    if (i >= 0 && i < end) end = i;
+  }
+  const authority = target.slice(scheme + 3, end);
+  const at = authority.lastIndexOf('@');
+  return at < 0 ? authority : authority.slice(at + 1);
 }
 
 export function handleRequest(ctx: RequestHandlerContext, req: IncomingMessage, res: ServerResponse): void {
@@ -61,7 +76,8 @@ export function handleRequest(ctx: RequestHandlerContext, req: IncomingMessage, 
     res.end('{"error":{"code":"LOOM_ERR_NO_ENDPOINT","status":503,"message":"the gateway is shutting down"}}');
     return;
   }
-  const url = originForm(req.url ?? '/');
+  const target = req.url ?? '/';
+  const url = originForm(target);
   const q = url.indexOf('?');
   const rawPath = q < 0 ? url : url.slice(0, q);
   const rawQuery = q < 0 ? '' : url.slice(q + 1);
@@ -72,7 +88,7 @@ export function handleRequest(ctx: RequestHandlerContext, req: IncomingMessage, 
     return;
   }
   const method = req.method ?? 'GET';
-  const host = req.headers.host;
+  const host = url === target ? req.headers.host : (targetAuthority(target) ?? req.headers.host);
   const router = snapshot.compiled.router;
   const match = router.match(method, host, path, req.headers, rawQuery);
   if (ctx.logger.isLevelEnabled('debug')) {

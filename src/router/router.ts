@@ -10,7 +10,10 @@
 //     1. higher `priority` first;
 //     2. then the more specific pattern: compare segment by segment, static > param >
 //        wildcard; more segments beat fewer; exact beats prefix (see pattern.ts);
-//     3. then config order.
+//     3. then the more constrained route: an exact host beats a `*.` host beats none,
+//        then more header and query matchers, then a `methods` list (Kong orders
+//        routes the same way, so a host-specific route is not shadowed by a generic one);
+//     4. then config order.
 //   Method is a constraint like the others: a route that does not allow the method is
 //   skipped and a lower-ranked route may win (`GET /api/admin` falls through to
 //   `/api/*` when `/api/admin` only allows POST).
@@ -152,7 +155,10 @@ class CompiledRouter<R extends RouteConfig> implements Router<R> {
     const parsed = routes.map((route, index) => compileEntry(route, index));
     const order = parsed.slice().sort(
       (a, b) =>
-        b.route.priority - a.route.priority || compareSpecificity(a.pattern, b.pattern) || a.index - b.index,
+        b.route.priority - a.route.priority ||
+        compareSpecificity(a.pattern, b.pattern) ||
+        constraintScore(b) - constraintScore(a) ||
+        a.index - b.index,
     );
     let maxParams = 0;
     const entries: CompiledRoute<R>[] = [];
@@ -497,4 +503,11 @@ function compileEntry<R extends RouteConfig>(route: R, index: number): Omit<Comp
     queryNames: Object.freeze(queryEntries.map(([n]) => n)),
     queryValues: Object.freeze(queryEntries.map(([, v]) => v)),
   };
+}
+
+/** Cold path: how constrained a route is, for rank rule 3. */
+function constraintScore(e: { readonly route: RouteConfig; readonly host: HostPattern | null }): number {
+  const hostScore = e.host === null ? 0 : e.host.kind === 'exact' ? 2 : 1;
+  const matchers = Object.keys(e.route.headers ?? {}).length + Object.keys(e.route.query ?? {}).length;
+  return hostScore * 1_000_000 + matchers * 10 + (e.route.methods !== undefined ? 1 : 0);
 }

@@ -10,11 +10,6 @@
 //   /*            + /anything       → /anything   (prefix is empty: nothing to strip)
 //   /api  /api/{id} (no wildcard)   → /           (the whole path was consumed)
 //
-// NOTE: the doc comment on RouteConfig.strip_prefix (src/config/types.ts) says "the
-// literal prefix before the first `*`/`{`", which differs for patterns with parameters
-// (`/api/{id}/*` + `/api/123/x` would give `/123/x`). This module implements the
-// router brief (strip the matched segments); one of the two must be aligned.
-//
 // The query string is not part of `path`; the caller appends `?query` unchanged.
 
 import type { RouteConfig } from '../config/types.js';

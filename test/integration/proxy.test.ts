@@ -279,6 +279,7 @@ upstreams:
     const g = await startGateway(configWith(`
 routes:
   - { id: r, path: /api/*, upstream: u }
+  - { id: admin, path: /api/*, host: admin.example.com, upstream: u, strip_prefix: true }
 upstreams:
   - name: u
     endpoints: ["${up.address}"]
@@ -289,6 +290,10 @@ upstreams:
       const absolute = await rawExchange(g.port, 'GET http://a.com/api/abs?q=1 HTTP/1.1\r\nHost: a.com\r\nConnection: close\r\n\r\n');
       assert.match(absolute, /^HTTP\/1\.1 200 /);
       assert.equal(up.seen.at(-1)?.url, '/api/abs?q=1');
+      // The target's authority, not the Host header, decides host matching.
+      const authority = await rawExchange(g.port, 'GET http://admin.example.com/api/abs HTTP/1.1\r\nHost: a.com\r\nConnection: close\r\n\r\n');
+      assert.match(authority, /^HTTP\/1\.1 200 /);
+      assert.equal(up.seen.at(-1)?.url, '/abs');
     } finally {
       await g.stop();
       await up.close();

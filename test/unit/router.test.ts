@@ -440,3 +440,16 @@ test('a path that is not normalised-absolute matches nothing', () => {
   assert.equal(id(r, ''), null);
   assert.equal(id(r, 'x'), null);
 });
+
+test('at equal priority and pattern, the more constrained route wins regardless of config order', () => {
+  const r = compileRouter([
+    route('generic', '/api/*'),
+    route('wild', '/api/*', { host: '*.example.com' }),
+    route('exact', '/api/*', { host: 'admin.example.com' }),
+    route('header', '/api/*', { headers: { 'x-beta': '1' } }),
+  ]);
+  assert.equal(id(r, '/api/x', { host: 'admin.example.com' }), 'exact');
+  assert.equal(id(r, '/api/x', { host: 'shop.example.com' }), 'wild');
+  assert.equal(id(r, '/api/x', { host: 'other.org', headers: { 'x-beta': '1' } }), 'header');
+  assert.equal(id(r, '/api/x', { host: 'other.org' }), 'generic');
+});
