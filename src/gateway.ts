@@ -23,9 +23,13 @@ export interface GatewayOptions {
   readonly listenerLimits?: ListenerLimits;
 }
 
-/** Listeners are matched across reloads by the address they bind. */
+/**
+ * Listeners are matched across reloads by the address they bind, so renaming a listener
+ * keeps its socket. Port 0 ("any free port") binds a new port each time, so those are
+ * matched by name instead.
+ */
 function bindKey(l: ListenerConfig): string {
-  return `${l.protocol}|${l.host}|${l.port}`;
+  return l.port === 0 ? `${l.protocol}|${l.host}|0|${l.name}` : `${l.protocol}|${l.host}|${l.port}`;
 }
 
 export class Gateway {

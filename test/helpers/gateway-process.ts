@@ -15,6 +15,8 @@ export interface LoomProcess {
   readonly stderr: () => string;
   /** Peak resident set size of the process so far, in bytes (VmHWM). */
   peakRss(): number;
+  /** Resolves with the first log line from index `from` on that satisfies `match`. */
+  waitForLine(match: (line: Record<string, unknown>) => boolean, from?: number): Promise<Record<string, unknown>>;
   exited: Promise<number | null>;
 }
 
@@ -32,6 +34,11 @@ export function startLoomProcess(configFile: string, args: string[] = [], env: N
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];
+  const waiters = new Set<{ match: (l: Record<string, unknown>) => boolean; from: number; resolve: (l: Record<string, unknown>) => void }>();
+  const waitForLine = (match: (l: Record<string, unknown>) => boolean, from = 0): Promise<Record<string, unknown>> => {
+    for (let i = from; i < lines.length; i++) if (match(lines[i])) return Promise.resolve(lines[i]);
+    return new Promise((resolve) => waiters.add({ match, from, resolve }));
+  };
   let err = '';
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -46,6 +53,12 @@ export function startLoomProcess(configFile: string, args: string[] = [], env: N
         if (!line.trim()) continue;
         const obj = JSON.parse(line) as Record<string, unknown>;
         lines.push(obj);
+        for (const w of waiters) {
+          if (lines.length - 1 >= w.from && w.match(obj)) {
+            waiters.delete(w);
+            w.resolve(obj);
+          }
+        }
         if (obj.msg === 'loom started') {
           const listeners = obj.listeners as Record<string, { port: number }>;
           const port = Object.values(listeners)[0].port;
@@ -55,6 +68,7 @@ export function startLoomProcess(configFile: string, args: string[] = [], env: N
             lines,
             stderr: () => err,
             exited,
+            waitForLine,
             peakRss: () => {
               const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
               const m = /VmHWM:\s+(\d+) kB/.exec(status);
