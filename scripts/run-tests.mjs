@@ -23,7 +23,8 @@ if (files.length === 0) {
   console.error(`no test files under ${testRoot}${filter ? ` matching "${filter}"` : ''}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...process.argv.slice(2), ...files], {
+// A test that hangs fails after 120 s instead of holding CI until its own limit.
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-timeout=120000', ...process.argv.slice(2), ...files], {
   stdio: 'inherit',
   cwd: root,
 });

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   LOOM_ERR_HEADERS_TOO_LARGE: { status: 431, source: 'client', retryable: false, message: 'the request headers are too large' },
   LOOM_ERR_REQUEST_TIMEOUT: { status: 408, source: 'client', retryable: false, message: 'the client was too slow sending the request' },
   LOOM_ERR_POOL_TIMEOUT: { status: 503, source: 'upstream', retryable: true, message: 'no upstream connection became free in time' },
+  LOOM_ERR_CIRCUIT_OPEN: { status: 503, source: 'upstream', retryable: false, message: "the upstream's circuit breaker is open" },
   LOOM_ERR_NO_ENDPOINT: { status: 503, source: 'upstream', retryable: false, message: 'the upstream has no endpoint available' },
   LOOM_ERR_UPSTREAM_CONNECT: { status: 502, source: 'upstream', retryable: true, message: 'could not connect to the upstream' },
   LOOM_ERR_UPSTREAM_RESET: { status: 502, source: 'upstream', retryable: false, message: 'the upstream closed or reset the connection' },

@@ -78,7 +78,7 @@ export class Gateway {
   }
 
   private async apply(config: GatewayConfig): Promise<void> {
-    const snapshot = new Snapshot(compile(config), this.registry, this.random);
+    const snapshot = new Snapshot(compile(config), this.registry, this.random, this.logger);
     const wanted = new Map(config.listeners.map((l) => [bindKey(l), l]));
     const opened: HttpListener[] = [];
     try {

@@ -4,8 +4,13 @@
 import { parseHostPort } from './address.js';
 import { DEFAULTS } from './defaults.js';
 import { parseHashKey } from './http-syntax.js';
-import { parseDuration } from './units.js';
+import { parseDuration, parseSize } from './units.js';
 import type {
+  CircuitBreakerConfig,
+  FailureKind,
+  HealthCheckConfig,
+  OutlierDetectionConfig,
+  RetryConfig,
   GatewayConfig,
   ListenerConfig,
   LoadBalancerKind,
@@ -53,6 +58,7 @@ function adaptRoute(r: Obj): RouteConfig {
     priority: r.priority ?? DEFAULTS.route.priority,
     upstream: r.upstream,
     strip_prefix: r.strip_prefix ?? DEFAULTS.route.strip_prefix,
+    retry_non_idempotent: r.retry_non_idempotent ?? DEFAULTS.route.retry_non_idempotent,
     ...(r.timeout !== undefined ? { timeout: parseDuration(r.timeout) as number } : {}),
   };
 }
@@ -83,5 +89,55 @@ function adaptUpstream(u: Obj): UpstreamConfig {
       idle: ms(timeout.idle, d.timeout.idle),
     },
     host_header: u.host_header ?? d.host_header,
+    ...(u.health_check !== undefined ? { health_check: adaptHealthCheck(u.health_check) } : {}),
+    ...(u.outlier_detection !== undefined ? { outlier_detection: adaptOutlier(u.outlier_detection) } : {}),
+    ...(u.circuit_breaker !== undefined ? { circuit_breaker: adaptBreaker(u.circuit_breaker) } : {}),
+    ...(u.retry !== undefined ? { retry: adaptRetry(u.retry) } : {}),
+  };
+}
+
+function adaptHealthCheck(h: Obj): HealthCheckConfig {
+  const d = DEFAULTS.health_check;
+  return {
+    path: h.path ?? d.path,
+    interval: ms(h.interval, d.interval),
+    timeout: ms(h.timeout, d.timeout),
+    healthy_threshold: h.healthy_threshold ?? d.healthy_threshold,
+    unhealthy_threshold: h.unhealthy_threshold ?? d.unhealthy_threshold,
+    expected_status: h.expected_status ?? d.expected_status,
+  };
+}
+
+function adaptOutlier(o: Obj): OutlierDetectionConfig {
+  const d = DEFAULTS.outlier_detection;
+  return {
+    consecutive_failures: o.consecutive_failures ?? d.consecutive_failures,
+    base_ejection_time: ms(o.base_ejection_time, d.base_ejection_time),
+    max_ejection_time: ms(o.max_ejection_time, d.max_ejection_time),
+    max_ejection_percent: o.max_ejection_percent ?? d.max_ejection_percent,
+  };
+}
+
+function adaptBreaker(c: Obj): CircuitBreakerConfig {
+  const d = DEFAULTS.circuit_breaker;
+  return {
+    failure_threshold: c.failure_threshold ?? d.failure_threshold,
+    success_threshold: c.success_threshold ?? d.success_threshold,
+    timeout: ms(c.timeout, d.timeout),
+    half_open_requests: c.half_open_requests ?? d.half_open_requests,
+    failure_on: [...new Set((c.failure_on ?? d.failure_on) as FailureKind[])],
+  };
+}
+
+function adaptRetry(r: Obj): RetryConfig {
+  const d = DEFAULTS.retry;
+  return {
+    max_retries: r.max_retries ?? d.max_retries,
+    backoff_base: ms(r.backoff_base, d.backoff_base),
+    backoff_max: ms(r.backoff_max, d.backoff_max),
+    retryable_codes: [...new Set((r.retryable_codes ?? d.retryable_codes) as number[])],
+    buffer_limit: parseSize(r.buffer_limit ?? d.buffer_limit) as number,
+    budget_percent: r.budget_percent ?? d.budget_percent,
+    min_retry_concurrency: r.min_retry_concurrency ?? d.min_retry_concurrency,
   };
 }

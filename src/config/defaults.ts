@@ -19,7 +19,7 @@ export const HOST_HEADER_MODES = ['client', 'endpoint'] as const;
 
 export const DEFAULTS = {
   listener: { protocol: 'http' },
-  route: { priority: 0, strip_prefix: false },
+  route: { priority: 0, strip_prefix: false, retry_non_idempotent: false },
   upstream: {
     load_balancer: 'round_robin',
     host_header: 'client',
@@ -27,7 +27,7 @@ export const DEFAULTS = {
     pool: { max_idle: 100, max_open: 1000, idle_timeout: '90s' },
     timeout: { connect: '5s', read: '30s', write: '30s', idle: '90s' },
   },
-  // Shapes of keys that are not supported yet, from the Loom docs (seeds).
+  // Resilience blocks: absent means off; these are the defaults of their fields.
   health_check: {
     path: '/',
     interval: '10s',
@@ -36,7 +36,24 @@ export const DEFAULTS = {
     unhealthy_threshold: 3,
     expected_status: 200,
   },
-  circuit_breaker: { failure_threshold: 5, success_threshold: 3, timeout: '30s' },
-  retry: { max_retries: 3, backoff_base: '100ms', backoff_max: '10s', retryable_codes: [502, 503, 504] },
+  outlier_detection: { consecutive_failures: 5, base_ejection_time: '30s', max_ejection_time: '300s', max_ejection_percent: 50 },
+  circuit_breaker: {
+    failure_threshold: 5,
+    success_threshold: 3,
+    timeout: '30s',
+    half_open_requests: 1,
+    failure_on: ['connect_error', 'timeout', '5xx'],
+  },
+  retry: {
+    max_retries: 3,
+    backoff_base: '100ms',
+    backoff_max: '10s',
+    retryable_codes: [502, 503, 504],
+    buffer_limit: '64KB',
+    budget_percent: 20,
+    min_retry_concurrency: 3,
+  },
   shutdown_timeout: '30s',
 } as const;
+
+export const FAILURE_KINDS = ['connect_error', 'timeout', '5xx'] as const;

@@ -6,7 +6,7 @@
 // Formats: `duration` (Go syntax, > 0, see units.ts) and `size` (bytes, see units.ts)
 // are registered with ajv in schema-check.ts. Keys that later issues implement are
 // described with their real shape but rejected by not-supported.ts.
-import { DEFAULTS, HOST_HEADER_MODES, LOAD_BALANCERS, PROTOCOLS } from './defaults.js';
+import { DEFAULTS, FAILURE_KINDS, HOST_HEADER_MODES, LOAD_BALANCERS, PROTOCOLS } from './defaults.js';
 
 export type JsonSchema = { readonly [key: string]: unknown };
 
@@ -75,6 +75,7 @@ const route = obj(
     priority: int('Routes with a higher priority are tried first.', undefined, D.route.priority),
     upstream: nonEmpty('Name of the upstream that serves the route.'),
     strip_prefix: bool('Remove the part of the path the pattern matched before its final `/*` (for `/api/*`, `/api/users` → `/users`; for `/u/{id}/*`, `/u/7/x` → `/x`; a pattern without `/*` forwards `/`).', D.route.strip_prefix),
+    retry_non_idempotent: bool('Let the upstream\'s retry policy also retry POST, PATCH and other non-idempotent requests after they reached the upstream (they are always retried when the connection was refused).', D.route.retry_non_idempotent),
     timeout: duration("Deadline for the upstream's response headers; overrides the upstream's `timeout.read`."),
     plugins: list('Plugins run on this route, by name. Not supported yet.', { type: 'string' }),
   },
@@ -114,7 +115,7 @@ const upstream = obj(
       HOST_HEADER_MODES,
       D.upstream.host_header,
     ),
-    health_check: obj('Active health checks. Not supported yet.', {
+    health_check: obj('Active health checks: probe every endpoint with GET; unhealthy ones leave rotation. Absent: off.', {
       path: str('HTTP path to check.', D.health_check.path),
       interval: duration('Time between checks.', D.health_check.interval),
       timeout: duration('Check timeout.', D.health_check.timeout),
@@ -122,18 +123,29 @@ const upstream = obj(
       unhealthy_threshold: int('Consecutive failures to mark unhealthy.', 1, D.health_check.unhealthy_threshold),
       expected_status: int('Expected HTTP status code.', 100, D.health_check.expected_status, 599),
     }),
-    circuit_breaker: obj('Circuit breaker. Not supported yet.', {
-      failure_threshold: int('Failures to open the circuit.', 1, D.circuit_breaker.failure_threshold),
-      success_threshold: int('Successes to close the circuit.', 1, D.circuit_breaker.success_threshold),
-      timeout: duration('Time in the open state before trying half-open.', D.circuit_breaker.timeout),
+    outlier_detection: obj('Passive health: eject an endpoint after consecutive failures (5xx or connection failures). Absent: off.', {
+      consecutive_failures: int('Consecutive failures that eject an endpoint.', 1, D.outlier_detection.consecutive_failures),
+      base_ejection_time: duration('How long the first ejection lasts; the n-th lasts n times as long.', D.outlier_detection.base_ejection_time),
+      max_ejection_time: duration('Upper bound of one ejection.', D.outlier_detection.max_ejection_time),
+      max_ejection_percent: int('Never eject more than this share (%) of the endpoints.', 0, D.outlier_detection.max_ejection_percent, 100),
     }),
-    retry: obj('Retry policy. Not supported yet.', {
-      max_retries: int('Maximum retry attempts.', 0, D.retry.max_retries),
-      backoff_base: duration('Initial backoff delay.', D.retry.backoff_base),
-      backoff_max: duration('Maximum backoff delay.', D.retry.backoff_max),
+    circuit_breaker: obj('Circuit breaker for the whole upstream: closed → open → half-open. Absent: off.', {
+      failure_threshold: int('Consecutive failures that open the circuit.', 1, D.circuit_breaker.failure_threshold),
+      success_threshold: int('Consecutive successes in half-open that close it.', 1, D.circuit_breaker.success_threshold),
+      timeout: duration('Time in the open state before trial requests are let through (half-open).', D.circuit_breaker.timeout),
+      half_open_requests: int('Trial requests allowed at once in half-open.', 1, D.circuit_breaker.half_open_requests),
+      failure_on: list('Outcomes that count as failures.', { type: 'string', enum: [...FAILURE_KINDS] }, 1, [...D.circuit_breaker.failure_on]),
+    }),
+    retry: obj('Retry policy: failed tries are repeated on a freshly selected endpoint. Absent: no retries.', {
+      max_retries: int('Retries after the first try.', 0, D.retry.max_retries),
+      backoff_base: duration('Delay before the first retry; doubled for each further retry, with jitter.', D.retry.backoff_base),
+      backoff_max: duration('Maximum delay before one retry.', D.retry.backoff_max),
       retryable_codes: list('Response status codes that are retried.', { type: 'integer', minimum: 100, maximum: 599 }, undefined, [
         ...D.retry.retryable_codes,
       ]),
+      buffer_limit: size('Request bodies up to this size are buffered so a retry can resend them; larger ones are not retried.', D.retry.buffer_limit),
+      budget_percent: int('Retries in flight may be at most this share (%) of the requests in flight to the upstream…', 0, D.retry.budget_percent, 100),
+      min_retry_concurrency: int('…but this many retries in flight are always allowed.', 0, D.retry.min_retry_concurrency),
     }),
     tls: obj('TLS towards the endpoints. Not supported yet.', {
       enabled: bool('Connect to the endpoints over TLS.'),

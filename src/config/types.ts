@@ -33,6 +33,8 @@ export interface RouteConfig {
   readonly strip_prefix: boolean;
   /** Deadline in ms for the upstream's response headers; overrides the upstream's `timeout.read`. */
   readonly timeout?: number;
+  /** Retry non-idempotent requests that reached the upstream too; default false. */
+  readonly retry_non_idempotent: boolean;
 }
 
 export type LoadBalancerKind =
@@ -90,6 +92,14 @@ export interface UpstreamConfig {
   readonly timeout: UpstreamTimeoutConfig;
   /** `client` (default) forwards the client's Host; `endpoint` sends the endpoint's host:port. */
   readonly host_header: 'client' | 'endpoint';
+  /** Absent: no active health checks. */
+  readonly health_check?: HealthCheckConfig;
+  /** Absent: no passive ejection. */
+  readonly outlier_detection?: OutlierDetectionConfig;
+  /** Absent: no circuit breaker. */
+  readonly circuit_breaker?: CircuitBreakerConfig;
+  /** Absent: no retries. */
+  readonly retry?: RetryConfig;
 }
 
 export interface GatewayConfig {
@@ -114,7 +124,7 @@ export interface ConfigError {
   readonly hint?: string;
 }
 
-// --- Resilience (issue 3). Wired into UpstreamConfig once implemented end to end. ---
+// --- Resilience blocks of an upstream ---
 
 /** Active health checks (seed defaults). */
 export interface HealthCheckConfig {

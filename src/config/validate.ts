@@ -8,6 +8,7 @@ import { isHostPattern, isToken, parseHashKey } from './http-syntax.js';
 import type { Problem } from './schema-check.js';
 import type { Segments, SourceIndex } from './source-index.js';
 import { suggest } from './suggest.js';
+import { parseDuration } from './units.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -115,6 +116,25 @@ function checkUpstream(u: Obj, at: Segments, report: Report): void {
   } else if (isObj(u.consistent_hash) && balancer === 'ip_hash' && u.consistent_hash.hash_key !== undefined) {
     report([...at, 'consistent_hash', 'hash_key'], 'key', 'ignored_setting', '`hash_key` has no effect with load_balancer ip_hash (it always hashes the client IP)',
       'use load_balancer: consistent_hash to choose the key');
+  }
+
+  const hc = u.health_check;
+  if (isObj(hc) && typeof hc.timeout === 'string' && typeof hc.interval === 'string') {
+    const timeout = parseDuration(hc.timeout);
+    const interval = parseDuration(hc.interval);
+    if (timeout !== undefined && interval !== undefined && timeout > interval) {
+      report([...at, 'health_check', 'timeout'], 'value', 'invalid_limits', `a probe timeout (${hc.timeout}) longer than the interval (${hc.interval})`,
+        'make the timeout at most the interval');
+    }
+  }
+  const retry = u.retry;
+  if (isObj(retry) && typeof retry.backoff_base === 'string' && typeof retry.backoff_max === 'string') {
+    const base = parseDuration(retry.backoff_base);
+    const max = parseDuration(retry.backoff_max);
+    if (base !== undefined && max !== undefined && base > max) {
+      report([...at, 'retry', 'backoff_base'], 'value', 'invalid_limits', `backoff_base (${retry.backoff_base}) exceeds backoff_max (${retry.backoff_max})`,
+        'raise backoff_max or lower backoff_base');
+    }
   }
 
   if (isObj(u.pool)) {

@@ -1,6 +1,6 @@
 // One access-log line per finished request, as a pino object at info level:
 //   {"msg":"request","request_id","method","path","route","upstream","endpoint",
-//    "status","duration_ms","bytes","client_ip","error"}
+//    "status","duration_ms","bytes","tries","client_ip","error"}
 // Cost: one object and one pino write per request; skipped entirely below info level.
 import type { Logger } from 'pino';
 import type { ExchangeObserver, ProxyExchange } from '../proxy/proxy-exchange.js';
@@ -27,6 +27,7 @@ export class AccessLog implements ExchangeObserver {
         status: x.status,
         duration_ms: Math.round(x.elapsed() * 1000) / 1000,
         bytes: x.bytes,
+        tries: x.tries,
         client_ip: x.clientIp,
         error: x.error?.code ?? null,
       },

@@ -2,13 +2,13 @@
 // build headers → dispatch. Everything precomputable was done at compile time; this
 // function only reads. Local answers (400/404/405/503) are small JSON bodies.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { normalizePath } from '../router/normalize-path.js';
 import { stripPrefix } from '../router/router.js';
 import type { SnapshotHolder } from '../runtime/snapshot-holder.js';
-import { buildUpstreamHeaders } from './header-rules.js';
+import { buildUpstreamHeaders, type ForwardingInfo } from './header-rules.js';
+import { readReplayableBody } from './replayable-body.js';
 import { ProxyExchange, type ExchangeObserver } from './proxy-exchange.js';
 import { requestIdFor } from './request-id.js';
 
@@ -82,7 +82,7 @@ export function handleRequest(ctx: RequestHandlerContext, req: IncomingMessage, 
   const rawPath = q < 0 ? url : url.slice(0, q);
   const rawQuery = q < 0 ? '' : url.slice(q + 1);
   const path = normalizePath(rawPath);
-  const exchange = new ProxyExchange(req, res, snapshot, ctx.observer, requestId, path ?? rawPath, clientIpOf(req), startedAt);
+  const exchange = new ProxyExchange(req, res, snapshot, ctx.observer, requestId, path ?? rawPath, rawQuery, clientIpOf(req), startedAt);
   if (path === null) {
     exchange.fail(new GatewayError('LOOM_ERR_BAD_PATH', `the request path is not acceptable: ${JSON.stringify(rawPath.slice(0, 200))}`));
     return;
@@ -105,30 +105,36 @@ export function handleRequest(ctx: RequestHandlerContext, req: IncomingMessage, 
   const route = match.route;
   exchange.route = route;
   const group = snapshot.groups[route.upstreamIndex];
-  const endpoint = group.selector.select({ clientIp: exchange.clientIp, headers: req.headers, rawQuery });
-  if (endpoint === undefined) {
-    exchange.group = group;
-    exchange.fail(new GatewayError('LOOM_ERR_NO_ENDPOINT', `upstream "${group.name}" has no endpoint available`));
-    return;
-  }
+  exchange.group = group;
   const upstreamPath = route.strip_prefix ? stripPrefix(match, path) : path;
-  const headers = buildUpstreamHeaders(req.rawHeaders, {
-    clientIp: exchange.clientIp,
-    proto: ctx.proto,
-    requestId,
-    hostOverride: group.sendEndpointHost ? endpoint.address : undefined,
-  });
+  const forwarding: ForwardingInfo = { clientIp: exchange.clientIp, proto: ctx.proto, requestId, hostOverride: undefined };
+  // With host_header: endpoint the Host is set per try (each try may pick another endpoint).
+  const headers = buildUpstreamHeaders(req.rawHeaders, forwarding);
   if (headers === null) {
     exchange.fail(new GatewayError('LOOM_ERR_BAD_REQUEST', 'the request has more than one Host header'));
     return;
   }
-  const hasBody = hasRequestBody(req);
-  const opts: Dispatcher.DispatchOptions = {
-    method: method as Dispatcher.HttpMethod,
+  const plan = {
+    method,
     path: q < 0 ? upstreamPath : `${upstreamPath}?${rawQuery}`,
-    headers,
-    body: hasBody ? req : null,
     headersTimeout: route.timeout ?? group.config.timeout.read,
+    forwarding,
   };
-  exchange.dispatch(group, endpoint, opts, hasBody);
+  if (!hasRequestBody(req)) {
+    exchange.forward(group, { ...plan, body: null }, headers);
+    return;
+  }
+  const retry = group.config.retry;
+  if (retry === undefined) {
+    exchange.forward(group, { ...plan, body: req }, headers);
+    return;
+  }
+  // A retry must be able to resend the body: buffer it up to retry.buffer_limit (larger
+  // bodies stream and are not retried). Costs one await, only for bodies on upstreams
+  // with a retry policy.
+  const length = req.headers['content-length'];
+  readReplayableBody(req, length === undefined ? undefined : Number(length), retry.buffer_limit).then(
+    (body) => exchange.forward(group, { ...plan, body: body.kind === 'empty' ? null : body.body }, headers),
+    (err: unknown) => exchange.fail(err instanceof GatewayError ? err : new GatewayError('LOOM_ERR_CLIENT_ABORTED')),
+  );
 }

@@ -1,37 +1,52 @@
-// One client request on its way through the gateway: the undici dispatch handler for the
-// upstream leg and the bookkeeping for the access log. One object per request, no
-// closures: event listeners are module-level functions that find the exchange through a
-// symbol on the emitter.
+// One client request on its way through the gateway: the try loop (select an endpoint,
+// ask the circuit breaker, dispatch, classify the outcome, maybe retry on a fresh
+// endpoint after a backoff) and the bookkeeping for the access log. One object per
+// request plus one UpstreamTry per try; event listeners are module-level functions that
+// find the exchange through a symbol on the emitter, so the hot path creates no closures.
 //
-// Streaming contract: the response body is written chunk by chunk; when the client's
-// socket is full (`res.write` returns false) the upstream socket is paused and resumed on
-// `drain`. The request body is the client's IncomingMessage, which undici reads with the
-// same backpressure towards the upstream.
+// Streaming contract: the response body is written chunk by chunk; when the client is
+// RESPONSE_BUFFER_LIMIT behind, the upstream socket is paused and resumed on `drain`.
+// The request body is the client's stream (or a buffered copy when a retry policy needs
+// to resend it), read by undici with the same backpressure towards the upstream.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { GatewayError } from '../errors.js';
 import type { CompiledRoute } from '../compile/compile.js';
+import { classifyFailure } from '../upstream/circuit-breaker.js';
 import { recordLatency, type UpstreamEndpoint } from '../upstream/endpoint.js';
-import type { EndpointPool, PoolDispatchHandler, PooledClientSlot } from '../upstream/endpoint-pool.js';
 import type { UpstreamGroup } from '../upstream/upstream-group.js';
 import type { Snapshot } from '../runtime/snapshot.js';
 import { classifyUpstreamError } from './classify-error.js';
 import { sendError } from './error-response.js';
-import { filterResponseHeaders, trailersToObject } from './header-rules.js';
+import { buildUpstreamHeaders, filterResponseHeaders, trailersToObject, type ForwardingInfo } from './header-rules.js';
+import { decideRetry } from './retry-policy.js';
+import { UpstreamTry } from './upstream-try.js';
 
 const kExchange = Symbol('loom.exchange');
 
+type WithExchange = { [kExchange]?: ProxyExchange };
+
 /** Bytes of response body buffered for a slow client before the upstream is paused. */
 export const RESPONSE_BUFFER_LIMIT = 256 * 1024;
-
-type WithExchange = { [kExchange]?: ProxyExchange };
 
 /** Receives each finished request (access log, later metrics). Must not throw. */
 export interface ExchangeObserver {
   onExchangeEnd(exchange: ProxyExchange): void;
 }
 
-export class ProxyExchange implements PoolDispatchHandler {
+/** What to send upstream, decided once per request by handleRequest. */
+export interface ForwardPlan {
+  readonly method: string;
+  /** Path and query as sent upstream. */
+  readonly path: string;
+  readonly headersTimeout: number;
+  /** null: no body; a Buffer can be resent by a retry; a stream cannot. */
+  readonly body: Buffer | Readable | null;
+  readonly forwarding: ForwardingInfo;
+}
+
+export class ProxyExchange {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly requestId: string;
@@ -40,23 +55,23 @@ export class ProxyExchange implements PoolDispatchHandler {
   readonly clientIp: string;
   readonly snapshot: Snapshot;
   readonly observer: ExchangeObserver;
+  readonly rawQuery: string;
   route: CompiledRoute | null = null;
   group: UpstreamGroup | null = null;
+  /** The endpoint of the latest try. */
   endpoint: UpstreamEndpoint | null = null;
   /** Status sent to the client (499 when the client went away first). */
   status = 0;
   /** Response body bytes written to the client. */
   bytes = 0;
+  /** Tries made (1 + retries); 0 when no upstream was tried. */
+  tries = 0;
   error: GatewayError | null = null;
 
-  private pool: EndpointPool | null = null;
-  private slot: PooledClientSlot | null = null;
-  private abortUpstream: ((err?: Error) => void) | null = null;
-  private resumeUpstream: (() => void) | null = null;
-  private dispatchedAt = 0;
-  private writeTimer: NodeJS.Timeout | null = null;
-  /** Armed only while the request waits for a busy connection (max_open reached). */
-  private queueTimer: NodeJS.Timeout | null = null;
+  private plan: ForwardPlan | null = null;
+  private upstreamHeaders: string[] | null = null;
+  private current: UpstreamTry | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
   private finished = false;
 
   constructor(
@@ -66,6 +81,7 @@ export class ProxyExchange implements PoolDispatchHandler {
     observer: ExchangeObserver,
     requestId: string,
     path: string,
+    rawQuery: string,
     clientIp: string,
     startedAt: number,
   ) {
@@ -75,6 +91,7 @@ export class ProxyExchange implements PoolDispatchHandler {
     this.observer = observer;
     this.requestId = requestId;
     this.path = path;
+    this.rawQuery = rawQuery;
     this.clientIp = clientIp;
     this.startedAt = startedAt;
     snapshot.inflight++;
@@ -82,50 +99,97 @@ export class ProxyExchange implements PoolDispatchHandler {
     res.on('close', onResponseClose);
   }
 
-  /** Hot path: sends the request to `endpoint` through its pool. */
-  dispatch(group: UpstreamGroup, endpoint: UpstreamEndpoint, opts: Dispatcher.DispatchOptions, hasBody: boolean): void {
+  /** Hot path: starts the try loop towards `group` with the first endpoint already chosen (or none). */
+  forward(group: UpstreamGroup, plan: ForwardPlan, headers: string[]): void {
     this.group = group;
+    this.plan = plan;
+    this.upstreamHeaders = headers;
+    group.retryBudget?.requestStarted();
+    const body = plan.body;
+    if (body !== null && !Buffer.isBuffer(body)) {
+      (body as WithExchange)[kExchange] = this;
+      body.on('pause', onRequestBodyPause);
+      body.on('resume', onRequestBodyResume);
+    }
+    this.startTry(undefined);
+  }
+
+  /** Selects an endpoint (avoiding `exclude`), asks the circuit breaker, dispatches. */
+  private startTry(exclude: UpstreamEndpoint | undefined): void {
+    const group = this.group!;
+    const plan = this.plan!;
+    const breaker = group.circuitBreaker;
+    if (breaker !== null && !breaker.tryAcquire()) {
+      if (this.tries > 0) group.retryBudget?.retryFinished();
+      this.fail(new GatewayError('LOOM_ERR_CIRCUIT_OPEN', `the circuit breaker of upstream "${group.name}" is open`));
+      return;
+    }
+    const epoch = breaker === null ? -1 : breaker.epoch;
+    const endpoint = group.selector.select(this, exclude);
+    if (endpoint === undefined) {
+      breaker?.release(epoch);
+      if (this.tries > 0) group.retryBudget?.retryFinished();
+      this.fail(new GatewayError('LOOM_ERR_NO_ENDPOINT', `upstream "${group.name}" has no healthy endpoint`));
+      return;
+    }
+    const headers = group.sendEndpointHost ? buildUpstreamHeaders(this.req.rawHeaders, { ...plan.forwarding, hostOverride: endpoint.address })! : this.upstreamHeaders!;
+    const t = new UpstreamTry(this, endpoint, group.pools[endpoint.index], this.tries, epoch);
+    this.tries++;
+    this.current = t;
     this.endpoint = endpoint;
-    this.pool = group.pools[endpoint.index];
     endpoint.inflight++;
-    this.dispatchedAt = performance.now();
-    if (hasBody) {
-      (this.req as WithExchange)[kExchange] = this;
-      this.req.on('pause', onRequestBodyPause);
-      this.req.on('resume', onRequestBodyResume);
+    t.dispatchedAt = performance.now();
+    const opts: Dispatcher.DispatchOptions = {
+      method: plan.method as Dispatcher.HttpMethod,
+      path: plan.path,
+      headers,
+      body: plan.body,
+      headersTimeout: plan.headersTimeout,
+    };
+    t.slot = t.pool.dispatch(opts, t);
+  }
+
+  /** SelectionInput: the exchange itself is what selectors read (clientIp, headers, rawQuery). */
+  get headers(): IncomingMessage['headers'] {
+    return this.req.headers;
+  }
+
+  // --- callbacks from the current try (stale tries are ignored) ---
+
+  tryQueued(t: UpstreamTry): void {
+    t.queueTimer = setTimeout(onQueueTimeout, this.group!.config.timeout.read, t);
+  }
+
+  tryConnected(t: UpstreamTry): void {
+    if (t.queueTimer !== null) {
+      clearTimeout(t.queueTimer);
+      t.queueTimer = null;
     }
-    this.slot = this.pool.dispatch(opts, this);
+    if (t !== this.current || this.finished) t.abort!(new GatewayError('LOOM_ERR_CLIENT_ABORTED'));
   }
 
-  // --- undici handler (legacy callback API: the one undici 7's Client calls natively) ---
-
-  onQueued(): void {
-    this.queueTimer = setTimeout(onQueueTimeout, this.group!.config.timeout.read, this);
-  }
-
-  onConnect(abort: (err?: Error) => void): void {
-    this.abortUpstream = abort;
-    if (this.queueTimer !== null) {
-      clearTimeout(this.queueTimer);
-      this.queueTimer = null;
-    }
-    if (this.finished) abort(new GatewayError('LOOM_ERR_CLIENT_ABORTED'));
-  }
-
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+  tryHeaders(t: UpstreamTry, statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     // 1xx informational responses are not forwarded (101 belongs to the WebSocket issue).
     if (statusCode < 200) return true;
-    this.resumeUpstream = resume;
-    this.clearWriteTimer();
-    if (this.endpoint !== null) recordLatency(this.endpoint, performance.now() - this.dispatchedAt);
-    if (this.finished) return false;
+    if (t !== this.current || this.finished) return false;
+    t.resume = resume;
+    t.status = statusCode;
+    clearTryTimer(t);
+    recordLatency(t.endpoint, performance.now() - t.dispatchedAt);
+    const retry = this.group!.config.retry;
+    if (retry !== undefined && retry.retryable_codes.includes(statusCode) && this.retryAllowed(t, statusCode, undefined)) {
+      // Read and drop this response (keeps the connection), then retry on completion.
+      t.discarding = true;
+      return true;
+    }
     this.status = statusCode;
     this.res.writeHead(statusCode, statusText || undefined, filterResponseHeaders(rawHeaders, this.requestId));
     return true;
   }
 
-  onData(chunk: Buffer): boolean {
-    if (this.finished) return false;
+  tryData(t: UpstreamTry, chunk: Buffer): boolean {
+    if (t !== this.current || this.finished) return false;
+    if (t.discarding) return true;
     this.bytes += chunk.length;
     this.res.write(chunk);
     // Pause the upstream only when the client is RESPONSE_BUFFER_LIMIT behind, not at the
@@ -135,17 +199,29 @@ export class ProxyExchange implements PoolDispatchHandler {
     return false;
   }
 
-  /** undici passes the raw trailers as Buffers (its typings say string[]). */
-  onComplete(trailers: string[] | null): void {
-    if (this.finished) return;
-    if (trailers !== null && trailers.length > 0) this.res.addTrailers(trailersToObject(trailers as unknown as Buffer[]));
+  tryComplete(t: UpstreamTry, trailers: Buffer[] | null): void {
+    if (t !== this.current || this.finished) {
+      this.endTry(t, t.status, undefined);
+      return;
+    }
+    this.endTry(t, t.status, undefined);
+    if (t.discarding) {
+      this.scheduleRetry(t);
+      return;
+    }
+    if (trailers !== null && trailers.length > 0) this.res.addTrailers(trailersToObject(trailers));
     this.res.end();
     this.finish();
   }
 
-  onError(err: Error): void {
-    if (this.finished) return;
-    const gatewayError = classifyUpstreamError(err, this.group?.name ?? '', this.status === 0 ? 'connect' : 'response');
+  tryError(t: UpstreamTry, err: Error): void {
+    const gatewayError = classifyUpstreamError(err, this.group?.name ?? '', t.status === 0 ? 'connect' : 'response');
+    this.endTry(t, t.status === 0 ? undefined : t.status, gatewayError);
+    if (t !== this.current || this.finished) return;
+    if (t.discarding || (!this.res.headersSent && this.retryAllowed(t, undefined, gatewayError))) {
+      this.scheduleRetry(t);
+      return;
+    }
     this.error = gatewayError;
     if (this.res.headersSent) {
       // Mid-stream failure: the status line is gone, so cutting the connection is the
@@ -158,7 +234,64 @@ export class ProxyExchange implements PoolDispatchHandler {
     this.finish();
   }
 
-  // --- local responses (no upstream leg) ---
+  // --- retries ---
+
+  /** Asks the retry policy; takes a retry-budget slot when the answer is yes. */
+  private retryAllowed(t: UpstreamTry, status: number | undefined, err: GatewayError | undefined): boolean {
+    const group = this.group!;
+    const config = group.config.retry;
+    if (config === undefined) return false;
+    const decision = decideRetry({
+      retriesDone: t.retryNumber,
+      config,
+      method: this.plan!.method,
+      routeAllowsNonIdempotent: this.route?.retry_non_idempotent ?? false,
+      outcome: err === undefined ? { status, neverReachedUpstream: false } : { errorCode: err.code, neverReachedUpstream: err.retryable },
+      bodyReplayable: this.plan!.body === null || Buffer.isBuffer(this.plan!.body),
+      budgetAllows: group.retryBudget!.tryStartRetry,
+      random: Math.random,
+    });
+    if (!decision.retry) return false;
+    t.retryDelay = decision.delayMs;
+    return true;
+  }
+
+  private scheduleRetry(t: UpstreamTry): void {
+    this.retryTimer = setTimeout(onRetryTimer, t.retryDelay, this, t.endpoint);
+  }
+
+  retryNow(previous: UpstreamEndpoint): void {
+    this.retryTimer = null;
+    if (this.finished) return;
+    this.startTry(previous);
+  }
+
+  /** Settles a try's counters, pool slot, breaker and outlier outcome (once). */
+  private endTry(t: UpstreamTry, status: number | undefined, err: GatewayError | undefined): void {
+    if (t.ended) return;
+    t.ended = true;
+    clearTryTimer(t);
+    if (t.queueTimer !== null) {
+      clearTimeout(t.queueTimer);
+      t.queueTimer = null;
+    }
+    t.endpoint.inflight--;
+    if (t.slot !== null) t.pool.release(t.slot);
+    const group = this.group!;
+    if (t.retryNumber > 0) group.retryBudget?.retryFinished();
+    const aborted = err !== undefined && (err.code === 'LOOM_ERR_CLIENT_ABORTED' || err.code === 'LOOM_ERR_POOL_TIMEOUT');
+    const breaker = group.circuitBreaker;
+    if (breaker !== null) {
+      const failure = aborted ? null : classifyFailure(status, err?.code);
+      if (aborted) breaker.release(t.breakerEpoch);
+      else breaker.onResult(failure, t.breakerEpoch);
+    }
+    if (group.outlierDetector !== null && !aborted) {
+      group.outlierDetector.record(t.endpoint, err !== undefined || (status !== undefined && status >= 500));
+    }
+  }
+
+  // --- local responses (no upstream leg, or no further try) ---
 
   /** Sends a locally generated error and finishes the exchange. */
   fail(err: GatewayError, allow?: readonly string[]): void {
@@ -176,58 +309,58 @@ export class ProxyExchange implements PoolDispatchHandler {
     if (!this.res.writableFinished) {
       this.error = new GatewayError('LOOM_ERR_CLIENT_ABORTED');
       this.status = 499;
-      const abort = this.abortUpstream;
+      const t = this.current;
       this.finish();
-      if (abort !== null) abort(this.error);
+      if (t !== null && t.abort !== null && !t.ended) t.abort(this.error);
     }
   }
 
   resumeFromDrain(): void {
-    if (this.resumeUpstream !== null) this.resumeUpstream();
+    const t = this.current;
+    if (t !== null && t.resume !== null) t.resume();
   }
 
   requestBodyPaused(): void {
-    if (this.writeTimer !== null || this.group === null) return;
-    this.writeTimer = setTimeout(onWriteTimeout, this.group.config.timeout.write, this);
+    const t = this.current;
+    if (t === null || t.writeTimer !== null || this.group === null) return;
+    t.writeTimer = setTimeout(onWriteTimeout, this.group.config.timeout.write, t);
   }
 
   requestBodyResumed(): void {
-    this.clearWriteTimer();
+    const t = this.current;
+    if (t !== null) clearTryTimer(t);
   }
 
-  queueTimedOut(): void {
-    this.queueTimer = null;
-    // Still queued inside undici: its abort is not known yet, so answer now; onConnect
-    // will see `finished` and abort the request before it is written.
-    if (this.finished) return;
-    this.onError(new GatewayError('LOOM_ERR_POOL_TIMEOUT', `every connection to upstream "${this.group?.name}" stayed busy for timeout.read`));
+  queueTimedOut(t: UpstreamTry): void {
+    t.queueTimer = null;
+    // Still queued inside undici: its abort is not known yet, so settle the try now;
+    // tryConnected will abort the request before it is written.
+    if (t !== this.current || this.finished || t.ended) return;
+    this.tryError(t, new GatewayError('LOOM_ERR_POOL_TIMEOUT', `every connection to upstream "${this.group?.name}" stayed busy for timeout.read`));
   }
 
-  writeTimedOut(): void {
-    this.writeTimer = null;
-    const abort = this.abortUpstream;
-    if (abort !== null) {
-      abort(new GatewayError('LOOM_ERR_UPSTREAM_TIMEOUT', `upstream "${this.group?.name}" stopped accepting the request body`));
-    }
-  }
-
-  private clearWriteTimer(): void {
-    if (this.writeTimer !== null) {
-      clearTimeout(this.writeTimer);
-      this.writeTimer = null;
+  writeTimedOut(t: UpstreamTry): void {
+    t.writeTimer = null;
+    if (t.abort !== null && !t.ended) {
+      t.abort(new GatewayError('LOOM_ERR_UPSTREAM_TIMEOUT', `upstream "${this.group?.name}" stopped accepting the request body`));
     }
   }
 
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.clearWriteTimer();
-    if (this.queueTimer !== null) {
-      clearTimeout(this.queueTimer);
-      this.queueTimer = null;
+    if (this.retryTimer !== null) {
+      // A retry was granted a budget slot but will never start.
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.group?.retryBudget?.retryFinished();
     }
-    if (this.endpoint !== null) this.endpoint.inflight--;
-    if (this.pool !== null && this.slot !== null) this.pool.release(this.slot);
+    const t = this.current;
+    if (t !== null && !t.ended && t.abort === null) {
+      // Never connected (queued or not yet written): settle it now; undici aborts it later.
+      this.endTry(t, undefined, new GatewayError('LOOM_ERR_CLIENT_ABORTED'));
+    }
+    this.group?.retryBudget?.requestFinished();
     this.snapshot.unpin();
     this.observer.onExchangeEnd(this);
   }
@@ -235,6 +368,13 @@ export class ProxyExchange implements PoolDispatchHandler {
   /** Milliseconds since the request arrived. */
   elapsed(): number {
     return performance.now() - this.startedAt;
+  }
+}
+
+function clearTryTimer(t: UpstreamTry): void {
+  if (t.writeTimer !== null) {
+    clearTimeout(t.writeTimer);
+    t.writeTimer = null;
   }
 }
 
@@ -246,18 +386,22 @@ function onResponseDrain(this: ServerResponse): void {
   (this as WithExchange)[kExchange]?.resumeFromDrain();
 }
 
-function onRequestBodyPause(this: IncomingMessage): void {
+function onRequestBodyPause(this: Readable): void {
   (this as WithExchange)[kExchange]?.requestBodyPaused();
 }
 
-function onRequestBodyResume(this: IncomingMessage): void {
+function onRequestBodyResume(this: Readable): void {
   (this as WithExchange)[kExchange]?.requestBodyResumed();
 }
 
-function onQueueTimeout(exchange: ProxyExchange): void {
-  exchange.queueTimedOut();
+function onQueueTimeout(t: UpstreamTry): void {
+  t.exchange.queueTimedOut(t);
 }
 
-function onWriteTimeout(exchange: ProxyExchange): void {
-  exchange.writeTimedOut();
+function onWriteTimeout(t: UpstreamTry): void {
+  t.exchange.writeTimedOut(t);
+}
+
+function onRetryTimer(exchange: ProxyExchange, previous: UpstreamEndpoint): void {
+  exchange.retryNow(previous);
 }

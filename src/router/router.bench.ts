@@ -13,7 +13,7 @@ const ROUNDS = 10;
 function buildRoutes(): RouteConfig[] {
   const routes: RouteConfig[] = [];
   const add = (id: string, path: string, extra: Partial<RouteConfig> = {}): void => {
-    routes.push({ id, path, priority: 0, upstream: 'u', strip_prefix: false, ...extra });
+    routes.push({ id, path, priority: 0, upstream: 'u', strip_prefix: false, retry_non_idempotent: false, ...extra });
   };
   for (let i = 0; i < 30; i++) add(`svc${i}`, `/svc${i}/*`);
   for (let i = 0; i < 25; i++) add(`exact${i}`, `/v1/resource${i}`, { methods: ['GET', 'POST'] });

@@ -1,7 +1,12 @@
 // A Snapshot is one compiled config made live: its upstream groups hold endpoints and
 // pools acquired from the StateRegistry. Requests pin the snapshot they started on;
 // `dispose` waits for the pinned count to reach zero before releasing its state.
+import type { Logger } from 'pino';
 import type { CompiledConfig } from '../compile/compile.js';
+import { RetryBudget } from '../proxy/retry-budget.js';
+import { CircuitBreaker } from '../upstream/circuit-breaker.js';
+import { ActiveHealthChecker, resetActiveHealth } from '../upstream/health/active-health-checker.js';
+import { OutlierDetector, resetOutlierState } from '../upstream/health/outlier-detector.js';
 import type { UpstreamConfig } from '../config/types.js';
 import { createEndpoint, type UpstreamEndpoint } from '../upstream/endpoint.js';
 import { EndpointPool } from '../upstream/endpoint-pool.js';
@@ -20,14 +25,18 @@ export class Snapshot {
   private readonly registry: StateRegistry;
   private drained: { promise: Promise<void>; resolve: () => void } | null = null;
 
-  constructor(compiled: CompiledConfig, registry: StateRegistry, random: RandomSource) {
+  private readonly logger: Logger;
+
+  constructor(compiled: CompiledConfig, registry: StateRegistry, random: RandomSource, logger: Logger) {
     this.compiled = compiled;
     this.registry = registry;
+    this.logger = logger;
     this.registryKeys = [];
     this.groups = compiled.upstreams.map((u) => this.buildGroup(u, random));
   }
 
   private buildGroup(config: UpstreamConfig, random: RandomSource): UpstreamGroup {
+    const logger = this.logger;
     // Endpoint state and pools are keyed by everything that shapes them, so an unchanged
     // upstream finds its own again after a reload and a changed one starts fresh.
     const poolShape = JSON.stringify([config.pool, config.timeout]);
@@ -51,6 +60,49 @@ export class Snapshot {
       replicas: config.consistent_hash.replicas,
       random,
     });
+    // Resilience state, keyed by what shapes it (the endpoint set and its own settings).
+    const endpointSet = JSON.stringify(config.endpoints.map((a) => [a, config.weights[a] ?? 1]));
+    const hc = config.health_check;
+    const healthChecker =
+      hc === undefined
+        ? null
+        : this.acquire(
+            `health|${config.name}|${endpointSet}|${JSON.stringify(hc)}`,
+            () => {
+              const checker = new ActiveHealthChecker({ upstream: config.name, endpoints, config: hc, logger });
+              checker.start();
+              return checker;
+            },
+            (checker) => checker.close(),
+          );
+    if (hc === undefined) resetActiveHealth(endpoints.filter((e) => !e.healthy));
+    const od = config.outlier_detection;
+    const outlierDetector =
+      od === undefined
+        ? null
+        : this.acquire(
+            `outlier|${config.name}|${endpointSet}|${JSON.stringify(od)}`,
+            () => new OutlierDetector({ upstream: config.name, endpoints, config: od, logger }),
+            (detector) => detector.close(),
+          );
+    if (od === undefined) resetOutlierState(endpoints.filter((e) => e.ejectedUntil !== 0));
+    const cb = config.circuit_breaker;
+    const circuitBreaker =
+      cb === undefined
+        ? null
+        : this.acquire(
+            `breaker|${config.name}|${JSON.stringify(cb)}`,
+            () =>
+              new CircuitBreaker(cb, Date.now, (from, to) =>
+                logger[to === 'open' ? 'warn' : 'info']({ upstream: config.name, from, to }, `circuit breaker ${to}`),
+              ),
+            () => undefined,
+          );
+    const rc = config.retry;
+    const retryBudget =
+      rc === undefined
+        ? null
+        : this.acquire(`budget|${config.name}|${rc.budget_percent}|${rc.min_retry_concurrency}`, () => new RetryBudget(rc.budget_percent, rc.min_retry_concurrency), () => undefined);
     return Object.freeze({
       name: config.name,
       config,
@@ -58,6 +110,10 @@ export class Snapshot {
       selector,
       pools,
       sendEndpointHost: config.host_header === 'endpoint',
+      healthChecker,
+      outlierDetector,
+      circuitBreaker,
+      retryBudget,
     });
   }
 

@@ -11,6 +11,8 @@ export interface RunningGateway {
   readonly port: number;
   readonly url: string;
   readonly logs: Record<string, unknown>[];
+  /** Resolves with the first log line (from index `from` on) that satisfies `match`. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, from?: number): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -25,17 +27,32 @@ export async function startGateway(yaml: string, options: StartOptions = {}): Pr
   const result = await loadConfigText(yaml, 'test.yaml', options.env ?? {});
   if (!result.ok) throw new Error(`test config invalid:\n${formatConfigErrors(result.errors)}`);
   const logs: Record<string, unknown>[] = [];
+  const waiters = new Set<{ match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }>();
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line) continue;
+        const obj = JSON.parse(line) as Record<string, unknown>;
+        logs.push(obj);
+        for (const w of waiters) {
+          if (w.match(obj)) {
+            waiters.delete(w);
+            w.resolve(obj);
+          }
+        }
+      }
       done();
     },
   });
+  const waitForLog = (match: (l: Record<string, unknown>) => boolean, from = 0): Promise<Record<string, unknown>> => {
+    for (let i = from; i < logs.length; i++) if (match(logs[i])) return Promise.resolve(logs[i]);
+    return new Promise((resolve) => waiters.add({ match, resolve }));
+  };
   const logger = pino({ level: options.level ?? 'info' }, sink);
   const gateway = new Gateway({ logger, random: options.random, listenerLimits: options.listenerLimits });
   await gateway.start(result.config);
   const port = gateway.port(result.config.listeners[0].name);
-  return { gateway, port, url: `http://127.0.0.1:${port}`, logs, stop: () => gateway.stop(5_000) };
+  return { gateway, port, url: `http://127.0.0.1:${port}`, logs, waitForLog, stop: () => gateway.stop(5_000) };
 }
 
 /** A minimal config around some routes/upstreams YAML (listener on 127.0.0.1:0). */

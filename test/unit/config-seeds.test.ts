@@ -66,13 +66,23 @@ test('seed route examples: strip_prefix and the four path patterns', () => {
   assert.deepEqual(load('seed-faq-path-patterns.yaml').routes.map((x) => x.path), ['/api', '/api/*', '/api/{id}', '/api/{id}/items']);
 });
 
-test('seed Complete Example: not_supported at health_check, circuit_breaker, retry, and nothing else', () => {
-  assert.deepEqual(rejected('seed-complete-example.yaml'), [
-    [13, 'upstreams[0].health_check', 'not_supported'],
-    [19, 'upstreams[0].circuit_breaker', 'not_supported'],
-    [23, 'upstreams[0].retry', 'not_supported'],
-    [39, 'upstreams[1].health_check', 'not_supported'],
-  ]);
+test('seed Complete Example loads unchanged, with the seed values and defaults', () => {
+  const c = load('seed-complete-example.yaml');
+  const [api, cdn] = c.upstreams;
+  assert.deepEqual(api.health_check, { path: '/health', interval: 10_000, timeout: 2_000, healthy_threshold: 2, unhealthy_threshold: 3, expected_status: 200 });
+  assert.deepEqual(api.circuit_breaker, { failure_threshold: 5, success_threshold: 3, timeout: 30_000, half_open_requests: 1, failure_on: ['connect_error', 'timeout', '5xx'] });
+  assert.deepEqual(api.retry, {
+    max_retries: 3,
+    backoff_base: 100,
+    backoff_max: 10_000,
+    retryable_codes: [502, 503, 504],
+    buffer_limit: 64 * 1024,
+    budget_percent: 20,
+    min_retry_concurrency: 3,
+  });
+  assert.equal(api.outlier_detection, undefined);
+  assert.deepEqual(cdn.health_check, { path: '/', interval: 30_000, timeout: 2_000, healthy_threshold: 2, unhealthy_threshold: 3, expected_status: 200 });
+  assert.equal(cdn.retry, undefined);
 });
 
 test('seed FAQ TLS, HTTP/3, tracing, rate limit, eBPF and upstream TLS blocks: not_supported only', () => {

@@ -68,7 +68,7 @@ test('unknown keys point at the key and suggest the nearest allowed key', () => 
       'did you mean `load_balancer`?',
       'did you mean `max_open`?',
       'did you mean `query`?',
-      'allowed keys here: id, path, host, methods, headers, query, priority, upstream, strip_prefix, timeout, plugins',
+      'allowed keys here: id, path, host, methods, headers, query, priority, upstream, strip_prefix, retry_non_idempotent, timeout, plugins',
       'did you mean `listeners`?',
     ],
   );
@@ -253,34 +253,31 @@ test('not-supported keys: one error at the key, nothing reported inside it', () 
     LISTENER +
       '    protocol: grpc\n    tls: { cert_file: a, bogus: 1 }\n' +
       UPSTREAM +
-      '    health_check: { intervall: 3 }\n    circuit_breaker: {}\n    retry: {}\n    tls: {}\n    bulkhead: {}\n    service_discovery: {}\n' +
+      '    tls: {}\n    bulkhead: {}\n    service_discovery: {}\n' +
       'routes:\n  - { id: r, path: /, upstream: backend, plugins: [auth] }\n' +
       'admin: {}\nmetrics: {}\ntracing: {}\nplugins: []\nrate_limit: {}\ncors: {}\ncache: {}\nai_gateway: {}\nebpf: {}\ngraphql: {}\nlogging: {}\n',
     [
       [4, 15, 'listeners[0].protocol', 'not_supported'],
       [5, 5, 'listeners[0].tls', 'not_supported'],
-      [9, 5, 'upstreams[0].health_check', 'not_supported'],
-      [10, 5, 'upstreams[0].circuit_breaker', 'not_supported'],
-      [11, 5, 'upstreams[0].retry', 'not_supported'],
-      [12, 5, 'upstreams[0].tls', 'not_supported'],
-      [13, 5, 'upstreams[0].bulkhead', 'not_supported'],
-      [14, 5, 'upstreams[0].service_discovery', 'not_supported'],
-      [16, 42, 'routes[0].plugins', 'not_supported'],
-      [17, 1, 'admin', 'not_supported'],
-      [18, 1, 'metrics', 'not_supported'],
-      [19, 1, 'tracing', 'not_supported'],
-      [20, 1, 'plugins', 'not_supported'],
-      [21, 1, 'rate_limit', 'not_supported'],
-      [22, 1, 'cors', 'not_supported'],
-      [23, 1, 'cache', 'not_supported'],
-      [24, 1, 'ai_gateway', 'not_supported'],
-      [25, 1, 'ebpf', 'not_supported'],
-      [26, 1, 'graphql', 'not_supported'],
-      [27, 1, 'logging', 'not_supported'],
+      [9, 5, 'upstreams[0].tls', 'not_supported'],
+      [10, 5, 'upstreams[0].bulkhead', 'not_supported'],
+      [11, 5, 'upstreams[0].service_discovery', 'not_supported'],
+      [13, 42, 'routes[0].plugins', 'not_supported'],
+      [14, 1, 'admin', 'not_supported'],
+      [15, 1, 'metrics', 'not_supported'],
+      [16, 1, 'tracing', 'not_supported'],
+      [17, 1, 'plugins', 'not_supported'],
+      [18, 1, 'rate_limit', 'not_supported'],
+      [19, 1, 'cors', 'not_supported'],
+      [20, 1, 'cache', 'not_supported'],
+      [21, 1, 'ai_gateway', 'not_supported'],
+      [22, 1, 'ebpf', 'not_supported'],
+      [23, 1, 'graphql', 'not_supported'],
+      [24, 1, 'logging', 'not_supported'],
     ],
   );
-  assert.equal(errors[2].message, '"upstreams[0].health_check" is not supported yet');
-  assert.match(errors[2].hint ?? '', /resilience/);
+  assert.equal(errors[2].message, '"upstreams[0].tls" is not supported yet');
+  assert.match(errors[2].hint ?? '', /TLS/);
   assert.equal(errors[0].message, '"listeners[0].protocol: grpc" is not supported yet');
 });
 
@@ -329,4 +326,23 @@ test('route paths with dot segments or :param are errors with a hint, never a cr
     ],
   );
   assert.match(errors[1].message, /\{id\}/);
+});
+
+test('resilience blocks: ranges and cross-field limits', () => {
+  expectErrors(
+    LISTENER +
+      UPSTREAM +
+      '    health_check: { interval: 1s, timeout: 2s, unhealthy_threshold: 0 }\n' +
+      '    retry: { backoff_base: 2s, backoff_max: 1s, retryable_codes: [700] }\n' +
+      '    circuit_breaker: { failure_on: [5xx, teapot] }\n' +
+      '    outlier_detection: { max_ejection_percent: 101 }\n',
+    [
+      [7, 44, 'upstreams[0].health_check.timeout', 'invalid_limits'],
+      [7, 69, 'upstreams[0].health_check.unhealthy_threshold', 'out_of_range'],
+      [8, 28, 'upstreams[0].retry.backoff_base', 'invalid_limits'],
+      [8, 67, 'upstreams[0].retry.retryable_codes[0]', 'out_of_range'],
+      [9, 42, 'upstreams[0].circuit_breaker.failure_on[1]', 'invalid_enum'],
+      [10, 48, 'upstreams[0].outlier_detection.max_ejection_percent', 'out_of_range'],
+    ],
+  );
 });

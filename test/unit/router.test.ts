@@ -10,7 +10,7 @@ import { validateHostPattern } from '../../src/router/host-matcher.js';
 import { describeRouter } from '../../src/router/describe-router.js';
 
 function route(id: string, path: string, extra: Partial<RouteConfig> = {}): RouteConfig {
-  return { id, path, priority: 0, upstream: 'backend', strip_prefix: false, ...extra };
+  return { id, path, priority: 0, upstream: 'backend', strip_prefix: false, retry_non_idempotent: false, ...extra };
 }
 
 interface Req {
