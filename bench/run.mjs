@@ -30,7 +30,7 @@ const PEERS = join(HERE, 'peers');
 // Flags
 
 const DEFAULT_ONLY = ['loom', 'nginx', 'fast-gateway', 'fastify'];
-const ALL_PROXIES = ['loom', 'loom-nolog', 'nginx', 'fast-gateway', 'fastify', 'haproxy', 'caddy'];
+const ALL_PROXIES = ['loom', 'loom-nolog', 'loom-resilience', 'nginx', 'fast-gateway', 'fastify', 'haproxy', 'caddy'];
 const ALIASES = { fg: 'fast-gateway', 'fastify-http-proxy': 'fastify', '@fastify/http-proxy': 'fastify' };
 const SCENARIOS = {
   small: { path: '/api/hello', what: 'tiny body (2 bytes), request rate' },
@@ -303,14 +303,14 @@ function nginxDirs(dir) {
 }
 
 /** Loom as shipped: `-log-level <level>`, stdout (JSON logs, access log at info) to a file. */
-function loomProxy(name, label, levelOf) {
+function loomProxy(name, label, levelOf, template = 'loom.yaml') {
   return {
     label,
     available: (o) => (existsSync(o.loomMain) ? null : `${o.loomMain} not found (build Loom: cd /work/main && npx tsc -p tsconfig.json)`),
     async start({ dir, originPort, opts }) {
       const port = await freePort();
       const cfg = join(dir, `${name}.yaml`);
-      writeFileSync(cfg, render('loom.yaml', { DIR: dir, PORT: port, ORIGIN_PORT: originPort }));
+      writeFileSync(cfg, render(template, { DIR: dir, PORT: port, ORIGIN_PORT: originPort }));
       const stdoutFile = opts.loomLog === 'null' ? '/dev/null' : join(dir, `${name}.stdout.log`);
       const stderrFile = join(dir, `${name}.stderr.log`);
       const child = start(name, 'taskset', ['-c', '1', process.execPath, opts.loomMain, '-config', cfg, '-log-level', levelOf(opts)],
@@ -325,6 +325,9 @@ const PROXIES = {
   loom: loomProxy('loom', 'Loom', (o) => o.loomLogLevel),
   // The same Loom with the access log off (log level warn): run beside `loom` to see what logging costs.
   'loom-nolog': loomProxy('loom-nolog', 'Loom (log-level warn)', () => 'warn'),
+  // The same Loom with health checks, outlier detection, a circuit breaker and retries on:
+  // run beside `loom` to see what the resilience state costs on the hot path.
+  'loom-resilience': loomProxy('loom-resilience', 'Loom (resilience on)', (o) => o.loomLogLevel, 'loom-resilience.yaml'),
   nginx: {
     label: 'nginx',
     available: () => which('nginx'),

@@ -50,6 +50,39 @@ describe('hot reload (in process)', () => {
     }
   });
 
+  test('an unchanged upstream keeps its health and circuit-breaker state across a reload', async () => {
+    const sick = await startUpstream('sick', (req, res) => {
+      res.writeHead(req.url === '/health' ? 500 : 502);
+      res.end();
+    });
+    const config = (extraRoute: string) =>
+      configWith(`
+routes:
+  - { id: r, path: /*, upstream: u }
+${extraRoute}
+upstreams:
+  - name: u
+    endpoints: ["${sick.address}"]
+    health_check: { path: /health, interval: 1h, unhealthy_threshold: 1 }
+  - name: cb
+    endpoints: ["${sick.address}"]
+    circuit_breaker: { failure_threshold: 2, timeout: 1h }
+`);
+    const g = await startGateway(config('  - { id: b, path: /cb/*, upstream: cb }'));
+    try {
+      await g.waitForLog((l) => l.msg === 'upstream endpoint unhealthy');
+      for (let i = 0; i < 2; i++) assert.equal((await send(g.port, '/cb/x')).status, 502);
+      assert.equal((await send(g.port, '/cb/x')).json().error.code, 'LOOM_ERR_CIRCUIT_OPEN');
+      await g.gateway.reload(load(config('  - { id: b, path: /cb/*, upstream: cb }\n  - { id: extra, path: /extra/*, upstream: u }')));
+      // No new probe has run (interval 1h) and the breaker's open time is 1h: both states came through.
+      assert.equal((await send(g.port, '/x')).json().error.code, 'LOOM_ERR_NO_ENDPOINT');
+      assert.equal((await send(g.port, '/cb/x')).json().error.code, 'LOOM_ERR_CIRCUIT_OPEN');
+    } finally {
+      await g.stop();
+      await sick.close();
+    }
+  });
+
   test('an in-flight request finishes on the old snapshot while new requests use the new one', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
