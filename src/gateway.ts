@@ -12,6 +12,22 @@ import { Snapshot } from './runtime/snapshot.js';
 import { SnapshotHolder } from './runtime/snapshot-holder.js';
 import { StateRegistry } from './runtime/state-registry.js';
 import type { RandomSource } from './upstream/selection/selector.js';
+import type { CircuitBreaker } from './upstream/circuit-breaker.js';
+import type { RetryBudget } from './proxy/retry-budget.js';
+
+export interface UpstreamStatus {
+  readonly name: string;
+  readonly endpoints: readonly {
+    readonly address: string;
+    readonly healthy: boolean;
+    readonly available: boolean;
+    readonly ejected: boolean;
+    readonly inflight: number;
+    readonly last_check: unknown;
+  }[];
+  readonly circuit_breaker: ReturnType<CircuitBreaker['snapshot']> | null;
+  readonly retry_budget: ReturnType<RetryBudget['snapshot']> | null;
+}
 
 export interface GatewayOptions {
   readonly logger: Logger;
@@ -107,7 +123,10 @@ export class Gateway {
     const previous = this.holder.swap(snapshot);
     this.shutdownTimeoutMs = config.shutdown_timeout;
     for (const l of removed) void l.drain();
-    if (previous) this.retire(previous);
+    if (previous) {
+      void previous.releaseControls(snapshot);
+      this.retire(previous);
+    }
   }
 
   /** Releases an old snapshot's state once its last request has finished. */
@@ -134,6 +153,28 @@ export class Gateway {
     const a = this.addresses()[listenerName];
     if (!a) throw new Error(`no listener named "${listenerName}"`);
     return a.port;
+  }
+
+  /**
+   * Runtime state of one upstream of the live config (for the admin API and tests):
+   * endpoints with their rotation state, the circuit breaker and the retry budget.
+   */
+  upstreamStatus(name: string): UpstreamStatus | undefined {
+    const group = this.holder.current?.groups.find((g) => g.name === name);
+    if (group === undefined) return undefined;
+    return {
+      name: group.name,
+      endpoints: group.endpoints.map((e) => ({
+        address: e.address,
+        healthy: e.healthy,
+        available: e.available,
+        ejected: e.ejectedUntil !== 0,
+        inflight: e.inflight,
+        last_check: e.lastCheck,
+      })),
+      circuit_breaker: group.circuitBreaker?.snapshot() ?? null,
+      retry_budget: group.retryBudget?.snapshot() ?? null,
+    };
   }
 
   /** Requests in flight on every snapshot (current and retiring). */

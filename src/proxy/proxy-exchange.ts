@@ -72,6 +72,10 @@ export class ProxyExchange {
   private upstreamHeaders: string[] | null = null;
   private current: UpstreamTry | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** The retry budget counted this request (forward ran). */
+  private budgeted = false;
+  /** Why the latest try failed, answered when a granted retry cannot start. */
+  private lastError: GatewayError | null = null;
   private finished = false;
 
   constructor(
@@ -104,7 +108,10 @@ export class ProxyExchange {
     this.group = group;
     this.plan = plan;
     this.upstreamHeaders = headers;
-    group.retryBudget?.requestStarted();
+    if (group.retryBudget !== null) {
+      group.retryBudget.requestStarted();
+      this.budgeted = true;
+    }
     const body = plan.body;
     if (body !== null && !Buffer.isBuffer(body)) {
       (body as WithExchange)[kExchange] = this;
@@ -121,7 +128,8 @@ export class ProxyExchange {
     const breaker = group.circuitBreaker;
     if (breaker !== null && !breaker.tryAcquire()) {
       if (this.tries > 0) group.retryBudget?.retryFinished();
-      this.fail(new GatewayError('LOOM_ERR_CIRCUIT_OPEN', `the circuit breaker of upstream "${group.name}" is open`));
+      // On a retry, the client learns why the last try failed, not that the retry was refused.
+      this.fail(this.lastError ?? new GatewayError('LOOM_ERR_CIRCUIT_OPEN', `the circuit breaker of upstream "${group.name}" is open`));
       return;
     }
     const epoch = breaker === null ? -1 : breaker.epoch;
@@ -129,7 +137,7 @@ export class ProxyExchange {
     if (endpoint === undefined) {
       breaker?.release(epoch);
       if (this.tries > 0) group.retryBudget?.retryFinished();
-      this.fail(new GatewayError('LOOM_ERR_NO_ENDPOINT', `upstream "${group.name}" has no healthy endpoint`));
+      this.fail(this.lastError ?? new GatewayError('LOOM_ERR_NO_ENDPOINT', `upstream "${group.name}" has no healthy endpoint`));
       return;
     }
     const headers = group.sendEndpointHost ? buildUpstreamHeaders(this.req.rawHeaders, { ...plan.forwarding, hostOverride: endpoint.address })! : this.upstreamHeaders!;
@@ -177,10 +185,15 @@ export class ProxyExchange {
     clearTryTimer(t);
     recordLatency(t.endpoint, performance.now() - t.dispatchedAt);
     const retry = this.group!.config.retry;
-    if (retry !== undefined && retry.retryable_codes.includes(statusCode) && this.retryAllowed(t, statusCode, undefined)) {
-      // Read and drop this response (keeps the connection), then retry on completion.
-      t.discarding = true;
-      return true;
+    if (retry !== undefined && retry.retryable_codes.includes(statusCode)) {
+      // The outcome is known now: let the breaker and the detector see it before deciding,
+      // so a retry is only started when it can run (else the client gets this response).
+      this.recordOutcome(t, statusCode, undefined);
+      if (this.retryCanRun() && this.retryAllowed(t, statusCode, undefined)) {
+        // Read and drop this response (keeps the connection), then retry on completion.
+        t.discarding = true;
+        return true;
+      }
     }
     this.status = statusCode;
     this.res.writeHead(statusCode, statusText || undefined, filterResponseHeaders(rawHeaders, this.requestId));
@@ -219,6 +232,7 @@ export class ProxyExchange {
     this.endTry(t, t.status === 0 ? undefined : t.status, gatewayError);
     if (t !== this.current || this.finished) return;
     if (t.discarding || (!this.res.headersSent && this.retryAllowed(t, undefined, gatewayError))) {
+      this.lastError = t.discarding ? new GatewayError('LOOM_ERR_UPSTREAM_RESET', `upstream "${this.group?.name}" failed mid-response on a retried request`) : gatewayError;
       this.scheduleRetry(t);
       return;
     }
@@ -253,10 +267,20 @@ export class ProxyExchange {
     });
     if (!decision.retry) return false;
     t.retryDelay = decision.delayMs;
+    t.retryGranted = true;
     return true;
   }
 
+  /** Cold path (a retryable status arrived): could a retry be admitted right now? */
+  private retryCanRun(): boolean {
+    const group = this.group!;
+    if (group.circuitBreaker !== null && group.circuitBreaker.state === 'open') return false;
+    for (const e of group.endpoints) if (e.available) return true;
+    return false;
+  }
+
   private scheduleRetry(t: UpstreamTry): void {
+    t.retryGranted = false; // the timer owns the budget slot now (finish() returns it if it never fires)
     this.retryTimer = setTimeout(onRetryTimer, t.retryDelay, this, t.endpoint);
   }
 
@@ -279,12 +303,18 @@ export class ProxyExchange {
     if (t.slot !== null) t.pool.release(t.slot);
     const group = this.group!;
     if (t.retryNumber > 0) group.retryBudget?.retryFinished();
+    if (!t.outcomeRecorded) this.recordOutcome(t, status, err);
+  }
+
+  /** Reports a try's outcome to the circuit breaker and the outlier detector, once. */
+  private recordOutcome(t: UpstreamTry, status: number | undefined, err: GatewayError | undefined): void {
+    t.outcomeRecorded = true;
+    const group = this.group!;
     const aborted = err !== undefined && (err.code === 'LOOM_ERR_CLIENT_ABORTED' || err.code === 'LOOM_ERR_POOL_TIMEOUT');
     const breaker = group.circuitBreaker;
     if (breaker !== null) {
-      const failure = aborted ? null : classifyFailure(status, err?.code);
       if (aborted) breaker.release(t.breakerEpoch);
-      else breaker.onResult(failure, t.breakerEpoch);
+      else breaker.onResult(classifyFailure(status, err?.code), t.breakerEpoch);
     }
     if (group.outlierDetector !== null && !aborted) {
       group.outlierDetector.record(t.endpoint, err !== undefined || (status !== undefined && status >= 500));
@@ -360,7 +390,12 @@ export class ProxyExchange {
       // Never connected (queued or not yet written): settle it now; undici aborts it later.
       this.endTry(t, undefined, new GatewayError('LOOM_ERR_CLIENT_ABORTED'));
     }
-    this.group?.retryBudget?.requestFinished();
+    if (this.budgeted) this.group!.retryBudget!.requestFinished();
+    if (t !== null && t.retryGranted) {
+      // The retry was granted but neither scheduled nor started (the client went away).
+      t.retryGranted = false;
+      this.group!.retryBudget!.retryFinished();
+    }
     this.snapshot.unpin();
     this.observer.onExchangeEnd(this);
   }

@@ -24,6 +24,10 @@ export class UpstreamTry implements PoolDispatchHandler {
   discarding = false;
   /** Backoff before the retry that follows this try, ms (set when a retry is granted). */
   retryDelay = 0;
+  /** A retry was granted after this try and holds a retry-budget slot that no retry timer owns yet. */
+  retryGranted = false;
+  /** The breaker and outlier detector already saw this try's outcome (at response headers). */
+  outcomeRecorded = false;
   /** Response status (0 before headers). */
   status = 0;
   /** Released: counters, pool slot and breaker outcome are settled. */

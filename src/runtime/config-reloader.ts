@@ -37,6 +37,8 @@ export class ConfigReloader {
   private readonly env: NodeJS.ProcessEnv;
   private watcher: FSWatcher | null = null;
   private debounce: NodeJS.Timeout | null = null;
+  /** Reloads run one at a time, each reading the file when its turn comes. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(gateway: Gateway, file: string, logger: Logger, env: NodeJS.ProcessEnv = process.env) {
     this.gateway = gateway;
@@ -59,8 +61,14 @@ export class ConfigReloader {
     this.watcher.on('error', (err) => this.logger.error({ err, file: this.file }, 'config watch failed; reload with SIGHUP'));
   }
 
-  /** Loads the file and swaps it in; never throws. */
-  async reload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
+  /** Loads the file and swaps it in; never throws. Calls are serialised (the newest file wins). */
+  reload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
+    const next = this.queue.then(() => this.reloadNow(trigger));
+    this.queue = next;
+    return next;
+  }
+
+  private async reloadNow(trigger: ReloadTrigger): Promise<ReloadOutcome> {
     const started = performance.now();
     const result = await loadConfigFile(this.file, this.env);
     if (!result.ok) {

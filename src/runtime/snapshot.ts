@@ -1,6 +1,11 @@
 // A Snapshot is one compiled config made live: its upstream groups hold endpoints and
-// pools acquired from the StateRegistry. Requests pin the snapshot they started on;
-// `dispose` waits for the pinned count to reach zero before releasing its state.
+// pools acquired from the StateRegistry. Requests pin the snapshot they started on.
+// Two kinds of state are released at different times when a snapshot is replaced:
+//   - controllers (health checkers, outlier detectors) at the swap (`releaseControls`),
+//     so a changed one stops probing and ejecting at once instead of competing with its
+//     successor for the same endpoints while old requests drain;
+//   - everything else (endpoints, pools, breakers, budgets) when the last pinned request
+//     has finished (`release`).
 import type { Logger } from 'pino';
 import type { CompiledConfig } from '../compile/compile.js';
 import { RetryBudget } from '../proxy/retry-budget.js';
@@ -8,7 +13,7 @@ import { CircuitBreaker } from '../upstream/circuit-breaker.js';
 import { ActiveHealthChecker, resetActiveHealth } from '../upstream/health/active-health-checker.js';
 import { OutlierDetector, resetOutlierState } from '../upstream/health/outlier-detector.js';
 import type { UpstreamConfig } from '../config/types.js';
-import { createEndpoint, type UpstreamEndpoint } from '../upstream/endpoint.js';
+import { createEndpoint, inheritEndpointState, type UpstreamEndpoint } from '../upstream/endpoint.js';
 import { EndpointPool } from '../upstream/endpoint-pool.js';
 import { createSelector } from '../upstream/selection/create-selector.js';
 import type { RandomSource } from '../upstream/selection/selector.js';
@@ -21,7 +26,8 @@ export class Snapshot {
   readonly groups: readonly UpstreamGroup[];
   /** Requests that started on this snapshot and have not finished. */
   inflight = 0;
-  private readonly registryKeys: string[];
+  private readonly registryKeys: string[] = [];
+  private readonly controlKeys: string[] = [];
   private readonly registry: StateRegistry;
   private drained: { promise: Promise<void>; resolve: () => void } | null = null;
 
@@ -31,8 +37,13 @@ export class Snapshot {
     this.compiled = compiled;
     this.registry = registry;
     this.logger = logger;
-    this.registryKeys = [];
-    this.groups = compiled.upstreams.map((u) => this.buildGroup(u, random));
+    try {
+      this.groups = compiled.upstreams.map((u) => this.buildGroup(u, random));
+    } catch (err) {
+      // A partial build must not leak what it acquired (a started health checker, pools).
+      void this.release();
+      throw err;
+    }
   }
 
   private buildGroup(config: UpstreamConfig, random: RandomSource): UpstreamGroup {
@@ -44,8 +55,21 @@ export class Snapshot {
     const pools: EndpointPool[] = [];
     config.endpoints.forEach((address, index) => {
       const weight = config.weights[address] ?? 1;
+      // Position and weight are part of the key (selectors and the outlier detector read
+      // them from the object); a moved or reweighted endpoint inherits its health.
       const endpointKey = `endpoint|${config.name}|${address}|${index}|${weight}`;
-      endpoints.push(this.acquire(endpointKey, () => createEndpoint(address, index, weight), () => undefined));
+      endpoints.push(
+        this.acquire(
+          endpointKey,
+          () => {
+            const endpoint = createEndpoint(address, index, weight);
+            const known = this.registry.findByPrefix<UpstreamEndpoint>(`endpoint|${config.name}|${address}|`);
+            if (known !== undefined) inheritEndpointState(endpoint, known);
+            return endpoint;
+          },
+          () => undefined,
+        ),
+      );
       const poolKey = `pool|${config.name}|${address}|${poolShape}`;
       pools.push(
         this.acquire(
@@ -74,6 +98,7 @@ export class Snapshot {
               return checker;
             },
             (checker) => checker.close(),
+            true,
           );
     if (hc === undefined) resetActiveHealth(endpoints.filter((e) => !e.healthy));
     const od = config.outlier_detection;
@@ -84,6 +109,7 @@ export class Snapshot {
             `outlier|${config.name}|${endpointSet}|${JSON.stringify(od)}`,
             () => new OutlierDetector({ upstream: config.name, endpoints, config: od, logger }),
             (detector) => detector.close(),
+            true,
           );
     if (od === undefined) resetOutlierState(endpoints.filter((e) => e.ejectedUntil !== 0));
     const cb = config.circuit_breaker;
@@ -117,9 +143,20 @@ export class Snapshot {
     });
   }
 
-  private acquire<T>(key: string, create: () => T, dispose: (value: T) => Promise<void> | void): T {
-    this.registryKeys.push(key);
+  private acquire<T>(key: string, create: () => T, dispose: (value: T) => Promise<void> | void, control = false): T {
+    (control ? this.controlKeys : this.registryKeys).push(key);
     return this.registry.acquire(key, create, dispose);
+  }
+
+  /**
+   * At the swap that replaces this snapshot: stops the controllers the new snapshot does
+   * not share (the registry disposes them), then lets the new snapshot's detectors take
+   * over any ejection the old ones started.
+   */
+  async releaseControls(next: Snapshot): Promise<void> {
+    const keys = this.controlKeys.splice(0);
+    await Promise.all(keys.map((k) => this.registry.release(k)));
+    for (const g of next.groups) g.outlierDetector?.adoptEjections();
   }
 
   /** Hot path: called when a request that pinned this snapshot finishes. */
@@ -143,7 +180,7 @@ export class Snapshot {
 
   /** Releases the registry state this snapshot holds (pools close when no snapshot uses them). */
   async release(): Promise<void> {
-    const keys = this.registryKeys.splice(0);
+    const keys = [...this.controlKeys.splice(0), ...this.registryKeys.splice(0)];
     await Promise.all(keys.map((k) => this.registry.release(k)));
   }
 }

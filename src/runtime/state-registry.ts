@@ -31,6 +31,12 @@ export class StateRegistry {
     await entry.dispose(entry.value);
   }
 
+  /** Cold path: the value of any entry whose key starts with `prefix`. */
+  findByPrefix<T>(prefix: string): T | undefined {
+    for (const [key, entry] of this.entries) if (key.startsWith(prefix)) return entry.value as T;
+    return undefined;
+  }
+
   get size(): number {
     return this.entries.size;
   }

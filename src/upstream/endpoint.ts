@@ -97,3 +97,18 @@ export function splitHostPort(address: string): { host: string; port: number } {
 export function recordLatency(endpoint: UpstreamEndpoint, ms: number): void {
   endpoint.latencyEwma = endpoint.latencyEwma === 0 ? ms : endpoint.latencyEwma + LATENCY_EWMA_ALPHA * (ms - endpoint.latencyEwma);
 }
+
+/**
+ * A new endpoint object for an address that another snapshot already knows (the list
+ * was reordered or its weight changed) starts from that endpoint's health and ejection
+ * state, so a known-dead endpoint does not come back into rotation on a reload.
+ */
+export function inheritEndpointState(to: UpstreamEndpoint, from: UpstreamEndpoint): void {
+  to.healthy = from.healthy;
+  to.ejectedUntil = from.ejectedUntil;
+  to.ejections = from.ejections;
+  to.drained = from.drained;
+  to.lastCheck = from.lastCheck;
+  to.latencyEwma = from.latencyEwma;
+  refreshAvailability(to);
+}

@@ -63,7 +63,7 @@ ${extraRoute}
 upstreams:
   - name: u
     endpoints: ["${sick.address}"]
-    health_check: { path: /health, interval: 1h, unhealthy_threshold: 1 }
+    health_check: { path: /health, interval: 100ms, unhealthy_threshold: 2 }
   - name: cb
     endpoints: ["${sick.address}"]
     circuit_breaker: { failure_threshold: 2, timeout: 1h }
@@ -74,12 +74,44 @@ upstreams:
       for (let i = 0; i < 2; i++) assert.equal((await send(g.port, '/cb/x')).status, 502);
       assert.equal((await send(g.port, '/cb/x')).json().error.code, 'LOOM_ERR_CIRCUIT_OPEN');
       await g.gateway.reload(load(config('  - { id: b, path: /cb/*, upstream: cb }\n  - { id: extra, path: /extra/*, upstream: u }')));
-      // No new probe has run (interval 1h) and the breaker's open time is 1h: both states came through.
+      // A fresh checker would need two failed probes (100 ms apart) to take the endpoint out
+      // again, and the breaker's open time is 1h: both states came through the reload.
       assert.equal((await send(g.port, '/x')).json().error.code, 'LOOM_ERR_NO_ENDPOINT');
       assert.equal((await send(g.port, '/cb/x')).json().error.code, 'LOOM_ERR_CIRCUIT_OPEN');
     } finally {
       await g.stop();
       await sick.close();
+    }
+  });
+
+  test('reordering endpoints or changing a weight keeps a dead endpoint out of rotation', async () => {
+    const ok = await startUpstream('ok', (_req, res) => res.end('ok'));
+    const dead = await startUpstream('dead', (req, res) => {
+      res.writeHead(req.url === '/health' ? 500 : 200);
+      res.end('dead');
+    });
+    const config = (order: TestUpstream[], weightOfOk: number) =>
+      configWith(`
+routes:
+  - { id: r, path: /*, upstream: u }
+upstreams:
+  - name: u
+    endpoints: [${order.map((u) => `"${u.address}"`).join(', ')}]
+    load_balancer: weighted
+    weights: { "${ok.address}": ${weightOfOk} }
+    health_check: { path: /health, interval: 1h, unhealthy_threshold: 1 }
+`);
+    const g = await startGateway(config([ok, dead], 1));
+    try {
+      await g.waitForLog((l) => l.msg === 'upstream endpoint unhealthy');
+      for (const next of [config([dead, ok], 1), config([dead, ok], 3)]) {
+        await g.gateway.reload(load(next));
+        for (let i = 0; i < 4; i++) assert.equal((await send(g.port, '/x')).body, 'ok');
+      }
+      assert.equal(g.gateway.upstreamStatus('u')?.endpoints.find((e) => e.address === dead.address)?.healthy, false);
+    } finally {
+      await g.stop();
+      await Promise.all([ok.close(), dead.close()]);
     }
   });
 

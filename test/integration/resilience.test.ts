@@ -299,3 +299,60 @@ ${upstreamBlock([`127.0.0.1:${dead}`, a.address], '    load_balancer: round_robi
     }
   });
 });
+
+describe('resilience bookkeeping', () => {
+  test('a client that leaves while a retryable response is dropped returns its retry-budget slot', async () => {
+    const up = await startUpstream('u', (_req, res) => {
+      res.writeHead(503, { 'content-length': '1000000' });
+      res.write('x'); // and never finishes
+    });
+    const g = await startGateway(
+      configWith(`
+routes:
+  - { id: r, path: /*, upstream: u }
+upstreams:
+${upstreamBlock([up.address], '    retry: { max_retries: 2, retryable_codes: [503] }')}
+`),
+    );
+    try {
+      for (let i = 0; i < 5; i++) {
+        const { request } = await import('node:http');
+        const req = request({ host: '127.0.0.1', port: g.port, path: '/x', agent: false });
+        req.on('error', () => undefined);
+        req.end();
+        const before = up.seen.length;
+        while (up.seen.length === before) await new Promise((r) => setImmediate(r));
+        req.destroy();
+        await g.waitForLog((l) => l.msg === 'request' && l.status === 499, g.logs.length);
+      }
+      const status = g.gateway.upstreamStatus('u')!;
+      assert.deepEqual(status.retry_budget, { active_requests: 0, active_retries: 0, max_retries_now: 3 });
+      assert.equal(status.endpoints[0].inflight, 0);
+    } finally {
+      await g.stop();
+      await up.close();
+    }
+  });
+
+  test('when the failure opens the circuit, the client gets the upstream answer, not a refused retry', async () => {
+    const bad = await flaky('bad');
+    bad.mode = 'fail';
+    const g = await startGateway(
+      configWith(`
+routes:
+  - { id: r, path: /*, upstream: u }
+upstreams:
+${upstreamBlock([bad.address], '    circuit_breaker: { failure_threshold: 1, timeout: 1h }\n    retry: { max_retries: 2, backoff_base: 10ms }')}
+`),
+    );
+    try {
+      const res = await send(g.port, '/x');
+      assert.equal(res.status, 502);
+      assert.equal(res.body, 'bad');
+      assert.equal((await send(g.port, '/x')).json().error.code, 'LOOM_ERR_CIRCUIT_OPEN');
+    } finally {
+      await g.stop();
+      await bad.close();
+    }
+  });
+});

@@ -94,13 +94,24 @@ export class OutlierDetector {
     this.maxEjected = Math.floor((this.endpoints.length * options.config.max_ejection_percent) / 100);
     const start = this.now();
     this.states = this.endpoints.map(() => ({ failures: 0, returnedAt: start, cancel: null }));
-    // Adopt ejections a previous detector started.
+    this.adoptEjections();
+  }
+
+  /**
+   * Takes over ejections another detector started (a reload that changed the settings):
+   * arms this detector's return timer for each ejected endpoint it does not time yet.
+   * Called at construction and again when the previous detector is closed at a swap.
+   */
+  adoptEjections(): void {
+    if (this.closed) return;
+    const now = this.now();
     for (let i = 0; i < this.endpoints.length; i++) {
       const endpoint = this.endpoints[i];
-      if (endpoint.ejectedUntil === 0) continue;
-      const remaining = endpoint.ejectedUntil - start;
-      if (remaining <= 0) this.restore(endpoint, this.states[i]);
-      else this.states[i].cancel = this.setTimer(() => this.restore(endpoint, this.states[i]), remaining);
+      const state = this.states[i];
+      if (endpoint.ejectedUntil === 0 || state.cancel !== null) continue;
+      const remaining = endpoint.ejectedUntil - now;
+      if (remaining <= 0) this.restore(endpoint, state);
+      else state.cancel = this.setTimer(() => this.restore(endpoint, state), remaining);
     }
   }
 
