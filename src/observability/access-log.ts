@@ -1,37 +1,60 @@
-// One access-log line per finished request, as a pino object at info level:
-//   {"msg":"request","request_id","method","path","route","upstream","endpoint",
-//    "status","duration_ms","bytes","tries","client_ip","error"}
-// Cost: one object and one pino write per request; skipped entirely below info level.
-import type { Logger } from 'pino';
+// One access-log line per finished request, in the same JSON shape pino writes:
+//   {"level":30,"time":"…","service":"loom","msg":"request","request_id","method","path",
+//    "route","upstream","endpoint","status","duration_ms","bytes","tries","client_ip","error"}
+// Skipped entirely below info level.
+//
+// Written by hand to the logger's own destination rather than through `logger.info`:
+// on the hot path pino's generic serialisation (asJson + an ISO timestamp per line) cost
+// ~5% of small-request throughput in a CPU profile; this builds one string with a
+// timestamp cached per millisecond and escapes only strings that need it.
+import pino, { type Logger } from 'pino';
 import type { ExchangeObserver, ProxyExchange } from '../proxy/proxy-exchange.js';
 
+interface LineSink {
+  write(line: string): unknown;
+}
+
+/** Characters that force JSON escaping of a string value. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
+
+export function jsonString(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+function jsonOrNull(value: string | undefined | null): string {
+  return value === undefined || value === null ? 'null' : jsonString(value);
+}
+
 export class AccessLog implements ExchangeObserver {
-  private readonly logger: Logger;
+  private readonly sink: LineSink;
   private readonly enabled: boolean;
+  /** `"level":30,"time":` is followed by the timestamp, then these bindings (`,"service":"loom"`). */
+  private readonly bindings: string;
+  private lastMs = 0;
+  private lastTime = '';
 
   constructor(logger: Logger) {
-    this.logger = logger;
+    this.sink = (logger as unknown as Record<symbol, LineSink>)[pino.symbols.streamSym];
     this.enabled = logger.isLevelEnabled('info');
+    const bound = JSON.stringify(logger.bindings());
+    this.bindings = bound === '{}' ? '' : `,${bound.slice(1, -1)}`;
   }
 
+  private time(): string {
+    const now = Date.now();
+    if (now !== this.lastMs) {
+      this.lastMs = now;
+      this.lastTime = `"${new Date(now).toISOString()}"`;
+    }
+    return this.lastTime;
+  }
+
+  /** Hot path. */
   onExchangeEnd(x: ProxyExchange): void {
     if (!this.enabled) return;
-    this.logger.info(
-      {
-        request_id: x.requestId,
-        method: x.req.method,
-        path: x.path,
-        route: x.route?.id ?? null,
-        upstream: x.group?.name ?? null,
-        endpoint: x.endpoint?.address ?? null,
-        status: x.status,
-        duration_ms: Math.round(x.elapsed() * 1000) / 1000,
-        bytes: x.bytes,
-        tries: x.tries,
-        client_ip: x.clientIp,
-        error: x.error?.code ?? null,
-      },
-      'request',
+    const duration = Math.round(x.elapsed() * 1000) / 1000;
+    this.sink.write(
+      `{"level":30,"time":${this.time()}${this.bindings},"msg":"request","request_id":${jsonString(x.requestId)},"method":${jsonOrNull(x.req.method)},"path":${jsonString(x.path)},"route":${jsonOrNull(x.route?.id)},"upstream":${jsonOrNull(x.group?.name)},"endpoint":${jsonOrNull(x.endpoint?.address)},"status":${x.status},"duration_ms":${duration},"bytes":${x.bytes},"tries":${x.tries},"client_ip":${jsonString(x.clientIp)},"error":${jsonOrNull(x.error?.code)}}\n`,
     );
   }
 }

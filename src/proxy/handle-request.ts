@@ -114,19 +114,12 @@ export function handleRequest(ctx: RequestHandlerContext, req: IncomingMessage, 
     exchange.fail(new GatewayError('LOOM_ERR_BAD_REQUEST', 'the request has more than one Host header'));
     return;
   }
-  const plan = {
-    method,
-    path: q < 0 ? upstreamPath : `${upstreamPath}?${rawQuery}`,
-    headersTimeout: route.timeout ?? group.config.timeout.read,
-    forwarding,
-  };
-  if (!hasRequestBody(req)) {
-    exchange.forward(group, { ...plan, body: null }, headers);
-    return;
-  }
+  const forwardPath = q < 0 ? upstreamPath : `${upstreamPath}?${rawQuery}`;
+  const headersTimeout = route.timeout ?? group.config.timeout.read;
   const retry = group.config.retry;
-  if (retry === undefined) {
-    exchange.forward(group, { ...plan, body: req }, headers);
+  if (!hasRequestBody(req) || retry === undefined) {
+    const body = hasRequestBody(req) ? req : null;
+    exchange.forward(group, { method, path: forwardPath, headersTimeout, body, forwarding }, headers);
     return;
   }
   // A retry must be able to resend the body: buffer it up to retry.buffer_limit (larger
@@ -134,7 +127,7 @@ export function handleRequest(ctx: RequestHandlerContext, req: IncomingMessage, 
   // with a retry policy.
   const length = req.headers['content-length'];
   readReplayableBody(req, length === undefined ? undefined : Number(length), retry.buffer_limit).then(
-    (body) => exchange.forward(group, { ...plan, body: body.kind === 'empty' ? null : body.body }, headers),
+    (body) => exchange.forward(group, { method, path: forwardPath, headersTimeout, body: body.kind === 'empty' ? null : body.body, forwarding }, headers),
     (err: unknown) => exchange.fail(err instanceof GatewayError ? err : new GatewayError('LOOM_ERR_CLIENT_ABORTED')),
   );
 }

@@ -40,6 +40,11 @@ export interface ForwardingInfo {
 
 /** Names listed in a `Connection` header value, lower-cased; null when there are none besides keep-alive/close. */
 function connectionTokens(value: string): Set<string> | null {
+  // Hot path: almost every client sends exactly `keep-alive` or `close`.
+  if (value.length <= 10) {
+    const v = value.toLowerCase();
+    if (v === 'keep-alive' || v === 'close') return null;
+  }
   let set: Set<string> | null = null;
   for (const part of value.split(',')) {
     const token = part.trim().toLowerCase();
