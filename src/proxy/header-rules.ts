@@ -65,27 +65,21 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], info: Forwar
   let xff: string | undefined;
   let host: string | undefined;
   let contentLength = false;
-  // First pass only when a Connection header exists (rare with HTTP/1.1 keep-alive clients
-  // apart from `Connection: keep-alive`/`close`).
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
-    if (name.length === 10 && name.toLowerCase() === 'connection') {
-      const tokens = connectionTokens(rawHeaders[i + 1]);
-      if (tokens) {
-        if (nominated) for (const t of tokens) nominated.add(t);
-        else nominated = tokens;
-      }
-    }
-  }
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i];
     const value = rawHeaders[i + 1];
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'te' && value.trim().toLowerCase() === 'trailers') out.push(name, value);
+      else if (lower === 'connection') {
+        const tokens = connectionTokens(value);
+        if (tokens !== null) {
+          if (nominated === null) nominated = tokens;
+          else for (const t of tokens) nominated.add(t);
+        }
+      }
       continue;
     }
-    if (nominated !== null && nominated.has(lower)) continue;
     switch (lower) {
       case 'host':
         if (host !== undefined) return null;
@@ -110,6 +104,9 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], info: Forwar
         out.push(name, value);
     }
   }
+  // Headers named in Connection (rare beyond keep-alive/close) are removed after the single
+  // pass, since a Connection header may come after the headers it names.
+  if (nominated !== null) removeNamed(out, nominated);
   if (info.hostOverride !== undefined) out.push('host', info.hostOverride);
   out.push('x-forwarded-for', xff === undefined ? info.clientIp : `${xff}, ${info.clientIp}`);
   out.push('x-forwarded-proto', info.proto);
@@ -118,30 +115,40 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], info: Forwar
   return out;
 }
 
-/** Filter the upstream response's raw headers (undici gives Buffers) into a flat list for `res.writeHead`. */
+/** Filter the upstream response's raw headers (undici gives Buffers) into a flat list for `res.writeHead`. Hot path: one pass. */
 export function filterResponseHeaders(raw: readonly Buffer[], requestId: string): string[] {
   const out: string[] = [];
   let nominated: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString('latin1');
-    if (name.length === 10 && name.toLowerCase() === 'connection') {
-      const tokens = connectionTokens(raw[i + 1].toString('latin1'));
-      if (tokens) {
-        if (nominated) for (const t of tokens) nominated.add(t);
-        else nominated = tokens;
-      }
-    }
-  }
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1');
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) continue;
-    if (nominated !== null && nominated.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'connection') {
+        const tokens = connectionTokens(raw[i + 1].toString('latin1'));
+        if (tokens !== null) {
+          if (nominated === null) nominated = tokens;
+          else for (const t of tokens) nominated.add(t);
+        }
+      }
+      continue;
+    }
     if (lower === 'x-request-id') continue;
     out.push(name, raw[i + 1].toString('latin1'));
   }
+  if (nominated !== null) removeNamed(out, nominated);
   out.push('x-request-id', requestId);
   return out;
+}
+
+/** Cold path: drops from a flat header list every header whose lower-cased name is in `names`. */
+function removeNamed(flat: string[], names: ReadonlySet<string>): void {
+  let w = 0;
+  for (let r = 0; r < flat.length; r += 2) {
+    if (names.has(flat[r].toLowerCase())) continue;
+    flat[w++] = flat[r];
+    flat[w++] = flat[r + 1];
+  }
+  flat.length = w;
 }
 
 /** Trailers from undici (flat Buffer list) → object for `res.addTrailers`, hop-by-hop removed. */

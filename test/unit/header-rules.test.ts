@@ -36,6 +36,13 @@ describe('buildUpstreamHeaders', () => {
     assert.deepEqual(get(out, 'x-a'), []);
     assert.deepEqual(get(out, 'x-b'), []);
     assert.deepEqual(get(out, 'x-c'), ['3']);
+    const late = buildUpstreamHeaders(['X-A', '1', 'X-C', '3', 'Connection', 'x-a'], info);
+    assert.deepEqual(get(late, 'x-a'), [], 'a Connection header after the header it names');
+    assert.deepEqual(get(late, 'x-c'), ['3']);
+    const b = (...v: string[]) => v.map((x) => Buffer.from(x));
+    const back = filterResponseHeaders(b('X-A', '1', 'X-C', '3', 'Connection', 'X-A'), 'rid');
+    assert.deepEqual(get(back, 'x-a'), []);
+    assert.deepEqual(get(back, 'x-c'), ['3']);
   });
 
   test('keeps TE: trailers, drops other TE values', () => {
