@@ -9,6 +9,7 @@ import { formatConfigErrors } from './config/format-errors.js';
 import { compile } from './compile/compile.js';
 import { Gateway } from './gateway.js';
 import { createLogger } from './observability/logger.js';
+import { AccessLog } from './observability/access-log.js';
 import { ConfigReloader } from './runtime/config-reloader.js';
 import { VERSION } from './version.js';
 
@@ -51,7 +52,9 @@ async function run(configPath: string, logLevel: Parameters<typeof createLogger>
     logger.flush();
     return 2;
   }
-  const gateway = new Gateway({ logger });
+  // Batched access log: lines reach stdout at most 200 ms late (see access-log.ts).
+  const accessLog = new AccessLog(logger, { batchBytes: 16 * 1024 });
+  const gateway = new Gateway({ logger, observer: accessLog });
   try {
     await gateway.start(result.config);
   } catch (err) {
@@ -67,6 +70,7 @@ async function run(configPath: string, logLevel: Parameters<typeof createLogger>
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
       if (signals > 1) {
+        accessLog.flush();
         logger.warn({ signal }, 'second signal: exiting now');
         logger.flush();
         process.exit(1);
@@ -74,6 +78,7 @@ async function run(configPath: string, logLevel: Parameters<typeof createLogger>
       logger.info({ signal, inflight: gateway.inflight }, 'shutting down');
       reloader.close();
       void gateway.stop().then(() => {
+        accessLog.flush();
         logger.info('stopped');
         logger.flush();
         resolve(0);

@@ -28,12 +28,12 @@ export function createLogger(options: LoggerOptions): Logger {
     return pino(base, pretty({ colorize: process.stdout.isTTY === true, destination: options.destination ?? 1, sync: true }));
   }
   const sync = options.sync ?? false;
-  // Asynchronous mode batches lines into writes of at least 32 KiB and flushes the rest
-  // every 200 ms: one write per line costs a libuv write request per request (measured:
-  // ~10% of throughput on small requests). `flush()` on shutdown writes the remainder.
+  // Asynchronous mode: sonic-boom writes whatever is pending whenever no write is in
+  // flight. The access log hands it lines in batches (see access-log.ts), so a busy
+  // gateway makes few, large writes. `flush()` on shutdown writes the remainder.
   return pino(
     base,
-    pino.destination(sync ? { dest: options.destination ?? 1, sync: true } : { dest: options.destination ?? 1, sync: false, minLength: 32 * 1024, maxWrite: 64 * 1024, periodicFlush: 200 }),
+    pino.destination(sync ? { dest: options.destination ?? 1, sync: true } : { dest: options.destination ?? 1, sync: false }),
   );
 }
 

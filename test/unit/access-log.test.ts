@@ -65,3 +65,20 @@ test('nulls for what did not happen; nothing below info level', () => {
 test('jsonString escapes only when needed', () => {
   for (const s of ['plain', 'q"uote', 'back\\slash', 'ctl\u0000', 'sep\u2029', 'ünï']) assert.equal(JSON.parse(jsonString(s)), s);
 });
+
+test('batching: lines are gathered up to batchBytes, then written together; flush writes the rest', () => {
+  const { lines, logger } = capture();
+  const log = new AccessLog(logger, { batchBytes: 800 });
+  log.onExchangeEnd(exchange({}));
+  assert.equal(lines.length, 0, 'held while under batchBytes');
+  log.onExchangeEnd(exchange({}));
+  log.onExchangeEnd(exchange({}));
+  assert.equal(lines.length, 1, 'one write for the whole batch');
+  assert.equal(lines[0].trimEnd().split('\n').length, 3);
+  log.onExchangeEnd(exchange({ status: 204 }));
+  log.flush();
+  assert.equal(lines.length, 2);
+  assert.equal(JSON.parse(lines[1]).status, 204);
+  log.flush();
+  assert.equal(lines.length, 2, 'nothing pending, nothing written');
+});
