@@ -117,9 +117,9 @@ export function handleRequest(ctx: RequestHandlerContext, req: IncomingMessage, 
   const forwardPath = q < 0 ? upstreamPath : `${upstreamPath}?${rawQuery}`;
   const headersTimeout = route.timeout ?? group.config.timeout.read;
   const retry = group.config.retry;
-  if (!hasRequestBody(req) || retry === undefined) {
-    const body = hasRequestBody(req) ? req : null;
-    exchange.forward(group, { method, path: forwardPath, headersTimeout, body, forwarding }, headers);
+  const hasBody = hasRequestBody(req);
+  if (!hasBody || retry === undefined) {
+    exchange.forward(group, { method, path: forwardPath, headersTimeout, body: hasBody ? req : null, forwarding }, headers);
     return;
   }
   // A retry must be able to resend the body: buffer it up to retry.buffer_limit (larger
