@@ -196,6 +196,9 @@ export class Gateway {
   }
 
   private async doStop(timeoutMs: number): Promise<void> {
+    // Stop accepting synchronously (callers may log "shutting down" right after stop()),
+    // then wait for a reload in flight and drain whatever it opened too.
+    for (const l of this.listeners.values()) void l.drain();
     await this.applying;
     const listeners = [...this.listeners.values()];
     const closed = Promise.all(listeners.map((l) => l.drain()));

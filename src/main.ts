@@ -75,9 +75,10 @@ async function run(configPath: string, logLevel: Parameters<typeof createLogger>
         logger.flush();
         process.exit(1);
       }
-      logger.info({ signal, inflight: gateway.inflight }, 'shutting down');
       reloader.close();
-      void gateway.stop().then(() => {
+      const stopped = gateway.stop(); // stops accepting before the line below is written
+      logger.info({ signal, inflight: gateway.inflight }, 'shutting down');
+      void stopped.then(() => {
         accessLog.flush();
         logger.info('stopped');
         logger.flush();

@@ -99,11 +99,15 @@ export class HttpListener {
    * Resolves when every connection is gone.
    */
   drain(): Promise<void> {
-    this.draining = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    return closed;
+    if (this.drained === null) {
+      this.draining = true;
+      this.drained = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      this.server.closeIdleConnections();
+    }
+    return this.drained;
   }
+
+  private drained: Promise<void> | null = null;
 
   /** Forced: destroys every connection. */
   destroy(): void {
