@@ -41,26 +41,31 @@ function hasRequestBody(req: IncomingMessage): boolean {
  * returned as is and rejected by normalizePath.
  */
 export function originForm(target: string): string {
-  if (target.charCodeAt(0) === 47 /* '/' */) return target;
-  const scheme = target.indexOf('://');
-  if (scheme < 0 || !/^https?$/i.test(target.slice(0, scheme))) return target;
-  const slash = target.indexOf('/', scheme + 3);
-  const question = target.indexOf('?', scheme + 3);
+  const start = authorityStart(target);
+  if (start < 0) return target;
+  const slash = target.indexOf('/', start);
+  const question = target.indexOf('?', start);
   if (slash < 0 || (question >= 0 && question < slash)) return question < 0 ? '/' : `/${target.slice(question)}`;
   return target.slice(slash);
 }
 
+/** Cold path: where the authority of an `http(s)://` absolute-form target begins, or -1. */
+function authorityStart(target: string): number {
+  if (target.charCodeAt(0) === 47 /* '/' */) return -1;
+  const scheme = target.indexOf('://');
+  return scheme >= 0 && /^https?$/i.test(target.slice(0, scheme)) ? scheme + 3 : -1;
+}
+
 /** The authority of an absolute-form target, which wins over the Host header (RFC 9112 §3.2.2). */
 export function targetAuthority(target: string): string | undefined {
-  if (target.charCodeAt(0) === 47 /* '/' */) return undefined;
-  const scheme = target.indexOf('://');
-  if (scheme < 0 || !/^https?$/i.test(target.slice(0, scheme))) return undefined;
+  const start = authorityStart(target);
+  if (start < 0) return undefined;
   let end = target.length;
   for (const c of ['/', '?', '#']) {
-    const i = target.indexOf(c, scheme + 3);
+    const i = target.indexOf(c, start);
     if (i >= 0 && i < end) end = i;
   }
-  const authority = target.slice(scheme + 3, end);
+  const authority = target.slice(start, end);
   const at = authority.lastIndexOf('@');
   return at < 0 ? authority : authority.slice(at + 1);
 }
