@@ -71,3 +71,32 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+export interface HeldUpstream {
+  readonly upstream: TestUpstream;
+  /** Resolves once `n` requests have arrived (and are being held). */
+  arrivals(n: number): Promise<void>;
+  /** Lets every held request (and later ones) answer `200 ok`. */
+  release(): void;
+}
+
+/** An upstream that holds every request until `release()`: for tests of concurrency limits. */
+export async function startHeldUpstream(name: string): Promise<HeldUpstream> {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let arrived = 0;
+  const waiters: { n: number; resolve: () => void }[] = [];
+  const upstream = await startUpstream(name, (_req, res) => {
+    arrived++;
+    for (const w of waiters.filter((w) => w.n <= arrived)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+    void gate.then(() => res.end('ok'));
+  });
+  return {
+    upstream,
+    release,
+    arrivals: (n) => (arrived >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve }))),
+  };
+}

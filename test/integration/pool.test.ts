@@ -3,7 +3,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { startUpstream } from '../helpers/upstream.js';
+import { startUpstream, startHeldUpstream } from '../helpers/upstream.js';
 import { startGateway, configWith } from '../helpers/gateway.js';
 import { send } from '../helpers/http-client.js';
 
@@ -33,17 +33,11 @@ describe('connection pool', () => {
   });
 
   test('max_open caps concurrent connections; extra requests wait instead of failing', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let arrived = 0;
-    const up = await startUpstream('u', (_req, res) => {
-      arrived++;
-      void gate.then(() => res.end('ok'));
-    });
+    const { upstream: up, release, arrivals } = await startHeldUpstream('u');
     const g = await startGateway(config(up.address, '      max_open: 2\n      max_idle: 2'));
     try {
       const all = Array.from({ length: 6 }, () => send(g.port, '/'));
-      while (arrived < 2) await new Promise((r) => setImmediate(r));
+      await arrivals(2);
       assert.equal(up.connectionsAccepted, 2);
       release();
       const results = await Promise.all(all);
@@ -56,17 +50,11 @@ describe('connection pool', () => {
   });
 
   test('max_idle: after a burst only max_idle connections stay open', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let arrived = 0;
-    const up = await startUpstream('u', (_req, res) => {
-      arrived++;
-      void gate.then(() => res.end('ok'));
-    });
+    const { upstream: up, release, arrivals } = await startHeldUpstream('u');
     const g = await startGateway(config(up.address, '      max_open: 5\n      max_idle: 1'));
     try {
       const all = Array.from({ length: 5 }, () => send(g.port, '/'));
-      while (arrived < 5) await new Promise((r) => setImmediate(r));
+      await arrivals(5);
       assert.equal(up.openSockets.size, 5);
       release();
       await Promise.all(all);
