@@ -6,8 +6,15 @@ import type { Logger } from 'pino';
 import { compile } from './compile/compile.js';
 import type { GatewayConfig, ListenerConfig } from './config/types.js';
 import { HttpListener, LISTENER_LIMITS, type ListenerLimits } from './listener/http-listener.js';
+import { AdminServer, type AdminBackend } from './admin/admin-server.js';
+import type { CompiledRoute } from './compile/compile.js';
 import { AccessLog } from './observability/access-log.js';
-import type { ExchangeObserver } from './proxy/proxy-exchange.js';
+import { GatewayMetrics, type MetricsStateSource } from './observability/metrics/gateway-metrics.js';
+import { Telemetry } from './observability/telemetry.js';
+import { Tracing } from './observability/tracing.js';
+import type { ReloadOutcome } from './runtime/config-reloader.js';
+import { newReloadStats, type ReloadStats } from './runtime/reload-stats.js';
+import type { UpstreamGroup } from './upstream/upstream-group.js';
 import { Snapshot } from './runtime/snapshot.js';
 import { SnapshotHolder } from './runtime/snapshot-holder.js';
 import { StateRegistry } from './runtime/state-registry.js';
@@ -33,8 +40,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** Injected for deterministic tests; default Math.random. */
   readonly random?: RandomSource;
-  /** Receives every finished exchange; default: the access log. */
-  readonly observer?: ExchangeObserver;
+  /** The access log to write to; default: one writing each line at once to the logger's destination. */
+  readonly accessLog?: AccessLog;
   /** Downstream connection limits; default LISTENER_LIMITS. */
   readonly listenerLimits?: ListenerLimits;
 }
@@ -48,12 +55,18 @@ function bindKey(l: ListenerConfig): string {
   return l.port === 0 ? `${l.protocol}|${l.host}|0|${l.name}` : `${l.protocol}|${l.host}|${l.port}`;
 }
 
-export class Gateway {
+export class Gateway implements AdminBackend, MetricsStateSource {
   readonly logger: Logger;
+  readonly reloadStats: ReloadStats = newReloadStats();
+  /** Access log and metrics: the one observer every listener reports to. */
+  readonly telemetry: Telemetry;
   private readonly holder = new SnapshotHolder();
   private readonly registry = new StateRegistry();
   private readonly random: RandomSource;
-  private readonly observer: ExchangeObserver;
+  private admin: AdminServer | null = null;
+  private tracing: Tracing | null = null;
+  private tracingKey = '';
+  private reloader: (() => Promise<ReloadOutcome>) | null = null;
   private readonly limits: ListenerLimits;
   private readonly listeners = new Map<string, HttpListener>();
   /** Old snapshots still serving requests that started on them. */
@@ -65,17 +78,33 @@ export class Gateway {
   constructor(options: GatewayOptions) {
     this.logger = options.logger;
     this.random = options.random ?? Math.random;
-    this.observer = options.observer ?? new AccessLog(options.logger);
+    this.telemetry = new Telemetry(options.accessLog ?? new AccessLog(options.logger), new GatewayMetrics(this));
     this.limits = options.listenerLimits ?? LISTENER_LIMITS;
   }
 
   /** Compiles and activates `config`, then opens its listeners. Rejects (and leaves nothing open) on failure. */
   async start(config: GatewayConfig): Promise<void> {
     await this.apply(config);
+    this.reloadStats.lastSuccessAt = Date.now();
     this.logger.info(
-      { listeners: this.addresses(), routes: config.routes.length, upstreams: config.upstreams.length },
+      {
+        listeners: this.addresses(),
+        admin: this.adminAddress(),
+        routes: config.routes.length,
+        upstreams: config.upstreams.length,
+        tracing: config.tracing === undefined ? false : config.tracing.provider,
+      },
       'loom started',
     );
+    const admin = config.admin;
+    if (admin.enabled && admin.auth === undefined && !isLoopback(admin.host)) {
+      this.logger.warn({ admin: admin.address }, 'the admin API accepts connections from other hosts without authentication; configure admin.auth or bind it to 127.0.0.1');
+    }
+  }
+
+  /** What `POST /reload` runs (the `loom` command passes its ConfigReloader). */
+  setReloader(reload: () => Promise<ReloadOutcome>): void {
+    this.reloader = reload;
   }
 
   /**
@@ -97,18 +126,25 @@ export class Gateway {
     const snapshot = new Snapshot(compile(config), this.registry, this.random, this.logger);
     const wanted = new Map(config.listeners.map((l) => [bindKey(l), l]));
     const opened: HttpListener[] = [];
+    let newAdmin: AdminServer | null = null;
     try {
       for (const [key, l] of wanted) {
         if (this.listeners.has(key)) continue;
-        const listener = new HttpListener(l, { holder: this.holder, observer: this.observer, logger: this.logger, proto: 'http' }, this.logger, this.limits);
+        const listener = new HttpListener(l, { holder: this.holder, observer: this.telemetry, logger: this.logger, proto: 'http' }, this.logger, this.limits);
         await listener.listen();
         opened.push(listener);
       }
+      if (config.admin.enabled && (this.admin === null || adminBindChanged(this.admin.config, config.admin))) {
+        newAdmin = new AdminServer(config.admin, config.metrics, this, this.logger);
+        await newAdmin.listen();
+      }
     } catch (err) {
       for (const l of opened) l.destroy();
+      if (newAdmin !== null) void newAdmin.close();
       await snapshot.release();
       throw err;
     }
+    snapshot.tracing = this.tracingFor(config);
     // Commit: nothing below can fail.
     for (const l of opened) this.listeners.set(bindKey(l.config), l);
     const removed: HttpListener[] = [];
@@ -120,6 +156,14 @@ export class Gateway {
         this.listeners.delete(key);
       }
     }
+    this.telemetry.configure(config);
+    if (newAdmin !== null) {
+      if (this.admin !== null) void this.admin.close();
+      this.admin = newAdmin;
+    } else if (!config.admin.enabled && this.admin !== null) {
+      void this.admin.close();
+      this.admin = null;
+    } else this.admin?.configure(config.admin, config.metrics);
     const previous = this.holder.swap(snapshot);
     this.shutdownTimeoutMs = config.shutdown_timeout;
     for (const l of removed) void l.drain();
@@ -129,13 +173,63 @@ export class Gateway {
     }
   }
 
+  /**
+   * The Tracing for `config`: the running one while its settings are unchanged, else a
+   * new one (the old one is shut down, flushing its spans, once no snapshot uses it).
+   */
+  private tracingFor(config: GatewayConfig): Tracing | null {
+    const key = config.tracing === undefined ? '' : JSON.stringify(config.tracing);
+    if (key !== this.tracingKey) {
+      this.tracingKey = key;
+      this.tracing = config.tracing === undefined ? null : Tracing.create(config.tracing, this.logger);
+    }
+    return this.tracing;
+  }
+
   /** Releases an old snapshot's state once its last request has finished. */
   private retire(snapshot: Snapshot): void {
     this.retiring.add(snapshot);
     void snapshot.whenDrained().then(async () => {
       await snapshot.release();
       this.retiring.delete(snapshot);
+      const t = snapshot.tracing;
+      if (t !== null && t !== this.tracing && t !== this.holder.current?.tracing && ![...this.retiring].some((s) => s.tracing === t)) await t.shutdown();
     });
+  }
+
+  // --- AdminBackend / MetricsStateSource ---
+
+  liveGroups(): readonly UpstreamGroup[] {
+    return this.holder.current?.groups ?? [];
+  }
+
+  liveRoutes(): readonly CompiledRoute[] {
+    return this.holder.current?.compiled.routes ?? [];
+  }
+
+  liveConfig(): GatewayConfig | null {
+    return this.holder.current?.compiled.config ?? null;
+  }
+
+  get serving(): boolean {
+    return this.holder.current !== null && this.stopping === null;
+  }
+
+  reloadFromSource(): Promise<ReloadOutcome> | null {
+    return this.reloader === null ? null : this.reloader();
+  }
+
+  metrics(): GatewayMetrics | null {
+    return this.telemetry.metricsEnabled ? this.telemetry.metrics : null;
+  }
+
+  *listenerConnections(): Iterable<readonly [string, number]> {
+    for (const l of this.listeners.values()) yield [l.config.name, l.connections];
+  }
+
+  /** The admin listener's bound address (the real port when the config said 0); null when off. */
+  adminAddress(): { host: string; port: number } | null {
+    return this.admin?.address() ?? null;
   }
 
   /** Listener name → bound address (the real port when the config said 0). */
@@ -221,5 +315,20 @@ export class Gateway {
     this.holder.clear();
     this.retiring.clear();
     await Promise.all(snapshots.map((s) => s.release()));
+    // The admin API stays up while draining (so /ready reports 503); spans are flushed last.
+    await this.admin?.close();
+    this.admin = null;
+    const tracers = new Set(snapshots.map((s) => s.tracing));
+    tracers.add(this.tracing);
+    await Promise.all([...tracers].map((t) => t?.shutdown()));
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** The admin listener must be rebound when its address changes (port 0 never rebinds). */
+function adminBindChanged(running: { host: string; port: number }, next: { host: string; port: number }): boolean {
+  return running.host !== next.host || (running.port !== next.port && next.port !== 0);
 }

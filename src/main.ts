@@ -54,7 +54,7 @@ async function run(configPath: string, logLevel: Parameters<typeof createLogger>
   }
   // Batched access log: lines reach stdout at most 200 ms late (see access-log.ts).
   const accessLog = new AccessLog(logger, { batchBytes: 16 * 1024 });
-  const gateway = new Gateway({ logger, observer: accessLog });
+  const gateway = new Gateway({ logger, accessLog });
   try {
     await gateway.start(result.config);
   } catch (err) {
@@ -63,6 +63,7 @@ async function run(configPath: string, logLevel: Parameters<typeof createLogger>
     return 1;
   }
   const reloader = new ConfigReloader(gateway, configPath, logger);
+  gateway.setReloader(() => reloader.reload('api'));
   reloader.watch();
   process.on('SIGHUP', () => void reloader.reload('signal'));
   return new Promise<number>((resolve) => {

@@ -6,6 +6,12 @@ import { DEFAULTS } from './defaults.js';
 import { parseHashKey } from './http-syntax.js';
 import { parseDuration, parseSize } from './units.js';
 import type {
+  AccessLogConfig,
+  AdminConfig,
+  MetricsConfig,
+  OtlpProtocol,
+  TracingConfig,
+  TracingProvider,
   CircuitBreakerConfig,
   FailureKind,
   HealthCheckConfig,
@@ -29,6 +35,67 @@ export function adapt(data: Obj): GatewayConfig {
     routes: ((data.routes ?? []) as Obj[]).map(adaptRoute),
     upstreams: ((data.upstreams ?? []) as Obj[]).map(adaptUpstream),
     shutdown_timeout: ms(data.shutdown_timeout, DEFAULTS.shutdown_timeout),
+    admin: adaptAdmin(data.admin ?? {}),
+    metrics: adaptMetrics(data.metrics ?? {}),
+    ...(data.tracing?.enabled === true ? { tracing: adaptTracing(data.tracing) } : {}),
+    access_log: adaptAccessLog(data.logging?.access_log ?? {}),
+  };
+}
+
+function adaptAdmin(a: Obj): AdminConfig {
+  const d = DEFAULTS.admin;
+  const address: string = a.address ?? d.address;
+  const parsed = parseHostPort(address, { allowEmptyHost: true, minPort: 0 });
+  if (!parsed.ok) throw new Error(`adapt: unvalidated admin address ${address}`);
+  const auth: Obj | undefined = a.auth;
+  const authOn = auth !== undefined && (auth.enabled ?? (auth.users !== undefined || auth.token !== undefined)) === true;
+  return {
+    enabled: a.enabled ?? d.enabled,
+    address,
+    host: parsed.value.host,
+    port: parsed.value.port,
+    ...(authOn
+      ? { auth: { realm: auth!.realm ?? DEFAULTS.admin_auth.realm, users: { ...(auth!.users ?? {}) }, ...(auth!.token !== undefined ? { token: auth!.token } : {}) } }
+      : {}),
+    required_upstreams: [...(a.readiness?.required_upstreams ?? d.required_upstreams)],
+  };
+}
+
+function adaptMetrics(m: Obj): MetricsConfig {
+  const d = DEFAULTS.metrics;
+  return {
+    enabled: (m.enabled ?? d.enabled) && (m.prometheus?.enabled ?? d.prometheus.enabled),
+    path: m.prometheus?.path ?? d.prometheus.path,
+  };
+}
+
+function adaptTracing(t: Obj): TracingConfig {
+  const d = DEFAULTS.tracing;
+  const provider: TracingProvider = t.provider ?? d.provider;
+  const block: Obj = t[provider] ?? {};
+  const protocol: OtlpProtocol = provider === 'zipkin' ? 'http/protobuf' : (block.protocol ?? d.protocol);
+  const endpoint: string = block.endpoint ?? (provider === 'zipkin' ? DEFAULTS.tracing_endpoints.zipkin : DEFAULTS.tracing_endpoints[protocol]);
+  const sampling: Obj = t.sampling ?? {};
+  const type = sampling.type ?? d.sampling.type;
+  return {
+    provider,
+    service_name: t.service_name ?? d.service_name,
+    endpoint,
+    protocol,
+    headers: { ...(block.headers ?? {}) },
+    ratio: type === 'always_on' ? 1 : type === 'always_off' ? 0 : (sampling.ratio ?? d.sampling.ratio),
+    parent_based: sampling.parent_based ?? d.sampling.parent_based,
+    batch_timeout: ms(t.batch_timeout, d.batch_timeout),
+  };
+}
+
+function adaptAccessLog(l: Obj): AccessLogConfig {
+  const d = DEFAULTS.access_log;
+  return {
+    enabled: l.enabled ?? d.enabled,
+    format: l.format ?? d.format,
+    sample_ratio: l.sampling?.ratio ?? d.sampling.ratio,
+    always_log_errors: l.sampling?.always_log_errors ?? d.sampling.always_log_errors,
   };
 }
 

@@ -54,6 +54,29 @@ export const DEFAULTS = {
     min_retry_concurrency: 3,
   },
   shutdown_timeout: '30s',
+  admin: { enabled: true, address: '127.0.0.1:9091', required_upstreams: [] as string[] },
+  admin_auth: { realm: 'Gateway Admin' },
+  metrics: { enabled: true, prometheus: { enabled: true, path: '/metrics' } },
+  tracing: {
+    enabled: false,
+    provider: 'otlp',
+    service_name: 'loom',
+    protocol: 'grpc',
+    batch_timeout: '5s',
+    sampling: { type: 'ratio', ratio: 1, parent_based: true },
+  },
+  /** Per provider and protocol when `endpoint` is absent. */
+  tracing_endpoints: {
+    grpc: 'localhost:4317',
+    'http/protobuf': 'http://localhost:4318/v1/traces',
+    zipkin: 'http://localhost:9411/api/v2/spans',
+  },
+  access_log: { enabled: true, format: 'json', sampling: { ratio: 1, always_log_errors: true } },
 } as const;
+
+export const TRACING_PROVIDERS = ['otlp', 'jaeger', 'zipkin'] as const;
+export const OTLP_PROTOCOLS = ['grpc', 'http/protobuf'] as const;
+export const SAMPLER_TYPES = ['always_on', 'always_off', 'ratio'] as const;
+export const ACCESS_LOG_FORMATS = ['json', 'combined'] as const;
 
 export const FAILURE_KINDS = ['connect_error', 'timeout', '5xx'] as const;

@@ -6,7 +6,17 @@
 // Formats: `duration` (Go syntax, > 0, see units.ts) and `size` (bytes, see units.ts)
 // are registered with ajv in schema-check.ts. Keys that later issues implement are
 // described with their real shape but rejected by not-supported.ts.
-import { DEFAULTS, FAILURE_KINDS, HOST_HEADER_MODES, LOAD_BALANCERS, PROTOCOLS } from './defaults.js';
+import {
+  ACCESS_LOG_FORMATS,
+  DEFAULTS,
+  FAILURE_KINDS,
+  HOST_HEADER_MODES,
+  LOAD_BALANCERS,
+  OTLP_PROTOCOLS,
+  PROTOCOLS,
+  SAMPLER_TYPES,
+  TRACING_PROVIDERS,
+} from './defaults.js';
 
 export type JsonSchema = { readonly [key: string]: unknown };
 
@@ -186,6 +196,13 @@ const plugin = obj('A WebAssembly (Proxy-Wasm) plugin.', {
   timeout: duration('Maximum time of one plugin call.'),
 });
 
+const exporterBlock = (description: string): JsonSchema =>
+  obj(description, {
+    endpoint: str(`Collector address: \`host:port\` or a URL. Default \`${D.tracing_endpoints.grpc}\` (grpc) or \`${D.tracing_endpoints['http/protobuf']}\` (http/protobuf).`),
+    protocol: enumOf('OTLP transport.', OTLP_PROTOCOLS, D.tracing.protocol),
+    headers: stringMap('Extra headers sent with every export (e.g. a collector API key); shown redacted by `GET /config`.'),
+  });
+
 export const LOOM_SCHEMA: JsonSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'Loom gateway configuration (loom.yaml)',
@@ -195,33 +212,45 @@ export const LOOM_SCHEMA: JsonSchema = {
       listeners: list('Sockets the gateway accepts requests on; at least one.', listener, 1),
       routes: list('Routes, tried by priority (higher first). None: every request gets 404.', route, undefined, []),
       upstreams: list('Backend services.', upstream, undefined, []),
-      admin: obj('Admin API listener. Not supported yet.', {
-        enabled: bool('Serve the admin API.'),
-        address: str('Admin listen address, e.g. `:9091`.'),
-        auth: obj('Basic authentication of the admin API.', {
-          enabled: bool('Require authentication.'),
-          users: stringMap('User name → SHA-256 hex of the password.'),
-          realm: str('Authentication realm.'),
+      admin: obj('Admin API: health, readiness, upstream state, routes, config, reload, drain and Prometheus metrics. Served on its own listener, never on a data-plane port.', {
+        enabled: bool('Serve the admin API.', D.admin.enabled),
+        address: str('Admin listen address. The default accepts connections from this host only; `:9091` would accept them from anywhere (then configure `auth`).', D.admin.address),
+        auth: obj('Authentication of every admin endpoint except `/health` and `/ready`. Needs `users` or `token`.', {
+          enabled: bool('Require authentication. Default: true when the block lists users or a token.'),
+          users: stringMap('User name → bcrypt hash of the password (`$2a$`/`$2b$`/`$2y$`, e.g. from `htpasswd -nbB user pass`), for HTTP Basic auth.'),
+          token: nonEmpty('Bearer token accepted as `Authorization: Bearer <token>`; use `${ENV_VAR}` rather than writing it in the file.'),
+          realm: str('Realm sent in `WWW-Authenticate` on a 401.', D.admin_auth.realm),
+        }),
+        readiness: obj('What `/ready` checks besides a live config and not shutting down.', {
+          required_upstreams: list('Upstreams that must have at least one available endpoint for `/ready` to answer 200.', { type: 'string', minLength: 1 }, undefined, []),
         }),
       }),
-      metrics: obj('Metrics export. Not supported yet.', {
-        prometheus: obj('Prometheus endpoint on the admin listener.', {
-          enabled: bool('Expose Prometheus metrics.'),
-          path: str('Metrics path, e.g. `/metrics`.'),
+      metrics: obj('Prometheus metrics, served on the admin listener.', {
+        enabled: bool('Record metrics. `false` takes their cost off the request path and removes the endpoint.', D.metrics.enabled),
+        prometheus: obj('Prometheus text exposition on the admin listener.', {
+          enabled: bool('Serve the metrics endpoint (`false` behaves as `metrics.enabled: false`).', D.metrics.prometheus.enabled),
+          path: str('Path of the metrics endpoint on the admin listener.', D.metrics.prometheus.path),
         }),
-        opentelemetry: obj('OpenTelemetry metrics export.', {
+        opentelemetry: obj('OpenTelemetry metrics export. Not supported yet.', {
           enabled: bool('Export metrics over OTLP.'),
           endpoint: str('OTLP collector address.'),
         }),
       }),
-      tracing: obj('Distributed tracing. Not supported yet.', {
-        enabled: bool('Enable tracing.'),
-        provider: enumOf('Trace exporter.', ['otlp', 'jaeger', 'zipkin']),
-        service_name: str('Service name in traces.'),
-        otlp: obj('OTLP exporter settings.', { endpoint: str('Collector address, e.g. `otel-collector:4317`.') }),
-        sampling: obj('Sampling policy.', {
-          type: str('Sampler, e.g. `ratio`.'),
-          ratio: num('Fraction of requests sampled, 0 to 1.', { minimum: 0, maximum: 1 }),
+      tracing: obj('Distributed tracing with OpenTelemetry: a server span per request and a client span per upstream try; W3C `traceparent` and `baggage` are read from clients and sent upstream.', {
+        enabled: bool('Enable tracing.', D.tracing.enabled),
+        provider: enumOf('Where spans go: `otlp` (an OpenTelemetry collector), `jaeger` (OTLP to Jaeger\'s OTLP port) or `zipkin`.', TRACING_PROVIDERS, D.tracing.provider),
+        service_name: str('`service.name` of the spans.', D.tracing.service_name),
+        batch_timeout: duration('Longest a finished span waits before it is exported.', D.tracing.batch_timeout),
+        otlp: exporterBlock('OTLP exporter settings (provider `otlp`).'),
+        jaeger: exporterBlock('Jaeger settings (provider `jaeger`); Loom speaks OTLP to Jaeger (1.35 and later).'),
+        zipkin: obj('Zipkin exporter settings (provider `zipkin`).', {
+          endpoint: str('Zipkin v2 spans URL.', D.tracing_endpoints.zipkin),
+          headers: stringMap('Extra HTTP headers sent with every export.'),
+        }),
+        sampling: obj('Which requests are traced.', {
+          type: enumOf('Sampler for new traces.', SAMPLER_TYPES, D.tracing.sampling.type),
+          ratio: num('Share of new traces sampled with `type: ratio`, 0 to 1.', { minimum: 0, maximum: 1, default: D.tracing.sampling.ratio }),
+          parent_based: bool('Follow the sampled flag of an incoming `traceparent` (a trace sampled upstream of Loom stays sampled).', D.tracing.sampling.parent_based),
         }),
       }),
       plugins: list('WebAssembly plugins. Not supported yet.', plugin),
@@ -261,7 +290,16 @@ export const LOOM_SCHEMA: JsonSchema = {
       }),
       graphql: opaque('GraphQL gateway features. Not supported yet.'),
       shutdown_timeout: duration('How long a graceful shutdown (SIGTERM/SIGINT) waits for in-flight requests before closing their connections.', D.shutdown_timeout),
-      logging: opaque('Access and error logging. Not supported yet.'),
+      logging: obj('Logging settings (the level comes from `-log-level`).', {
+        access_log: obj('One line per finished request on stdout.', {
+          enabled: bool('Write the access log.', D.access_log.enabled),
+          format: enumOf('`json` (one object per line, pino-compatible) or `combined` (Apache/nginx combined log format plus Loom fields).', ACCESS_LOG_FORMATS, D.access_log.format),
+          sampling: obj('Log only a share of requests.', {
+            ratio: num('Share of requests logged, 0 to 1.', { minimum: 0, maximum: 1, default: D.access_log.sampling.ratio }),
+            always_log_errors: bool('Log every 5xx answer and upstream failure whatever the ratio.', D.access_log.sampling.always_log_errors),
+          }),
+        }),
+      }),
     },
     ['listeners'],
   ),

@@ -108,6 +108,11 @@ export interface GatewayConfig {
   readonly upstreams: readonly UpstreamConfig[];
   /** How long a graceful shutdown waits for in-flight requests, ms. Default 30000. */
   readonly shutdown_timeout: number;
+  readonly admin: AdminConfig;
+  readonly metrics: MetricsConfig;
+  /** Absent: tracing off. */
+  readonly tracing?: TracingConfig;
+  readonly access_log: AccessLogConfig;
 }
 
 /** One problem found in a config file. Every error is reported, not only the first. */
@@ -185,4 +190,76 @@ export interface RetryConfig {
   readonly budget_percent: number;
   /** …but this many concurrent retries are always allowed. Default 3. */
   readonly min_retry_concurrency: number;
+}
+
+/** Admin API listener (`admin:`). On by default, on loopback only. */
+export interface AdminConfig {
+  /** Default true. */
+  readonly enabled: boolean;
+  /** As written; default `127.0.0.1:9091`. */
+  readonly address: string;
+  /** Parsed from `address`; host '' means every interface. */
+  readonly host: string;
+  readonly port: number;
+  /** Absent: no authentication. `/health` and `/ready` are always open. */
+  readonly auth?: AdminAuthConfig;
+  /** Upstreams that must have at least one available endpoint for `/ready` to answer 200. Default none. */
+  readonly required_upstreams: readonly string[];
+}
+
+export interface AdminAuthConfig {
+  /** Realm sent in `WWW-Authenticate`. Default `Gateway Admin`. */
+  readonly realm: string;
+  /** User name → bcrypt hash (`$2a$`/`$2b$`/`$2y$`) for HTTP Basic auth. */
+  readonly users: Readonly<Record<string, string>>;
+  /** Accepted as `Authorization: Bearer <token>`; absent: no bearer auth. */
+  readonly token?: string;
+}
+
+/** Prometheus metrics (`metrics:`). On by default. */
+export interface MetricsConfig {
+  /** Record metrics at all. Default true; false removes their cost from the request path. */
+  readonly enabled: boolean;
+  /** Path of the Prometheus text exposition on the admin listener. Default `/metrics`. */
+  readonly path: string;
+}
+
+export type TracingProvider = 'otlp' | 'jaeger' | 'zipkin';
+export type OtlpProtocol = 'grpc' | 'http/protobuf';
+
+/** OpenTelemetry tracing (`tracing:`). Absent or `enabled: false`: off, and free. */
+export interface TracingConfig {
+  readonly provider: TracingProvider;
+  /** `service.name` of the spans. Default `loom`. */
+  readonly service_name: string;
+  /**
+   * Where spans go. otlp/jaeger: `host:port` or a URL (default `localhost:4317` for grpc,
+   * `http://localhost:4318/v1/traces` for http/protobuf); zipkin: a URL (default
+   * `http://localhost:9411/api/v2/spans`).
+   */
+  readonly endpoint: string;
+  /** otlp/jaeger only. Default `grpc`. */
+  readonly protocol: OtlpProtocol;
+  /** Extra headers sent with every export (collector API keys). Default none. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Share of new traces sampled, 0–1 (`always_on` = 1, `always_off` = 0). Default 1. */
+  readonly ratio: number;
+  /** Follow the sampled flag of an incoming `traceparent`. Default true. */
+  readonly parent_based: boolean;
+  /** Longest a finished span waits before export, ms. Default 5000. */
+  readonly batch_timeout: number;
+}
+
+export type AccessLogFormat = 'json' | 'combined';
+
+/** Access log (`logging.access_log:`). */
+export interface AccessLogConfig {
+  /** Default true. */
+  readonly enabled: boolean;
+  /** Default `json`. */
+  readonly format: AccessLogFormat;
+  /** Share of requests logged, 0–1. Default 1. */
+  readonly sample_ratio: number;
+  /** Log every response with status ≥ 500 (and every upstream failure) whatever the ratio. Default true. */
+  readonly always_log_errors: boolean;
 }

@@ -67,7 +67,87 @@ export function checkSemantics(data: unknown, index: SourceIndex): Problem[] {
   unique(routes, 'routes', 'id', 'route id');
   const upstreamNames = upstreams.map((u) => str(u.name)).filter((n): n is string => n !== undefined);
   routes.forEach((r, i) => checkRoute(r, ['routes', String(i)], upstreamNames, report));
+
+  if (isObj(data.admin)) checkAdmin(data.admin, bound, upstreamNames, index, report);
+  if (isObj(data.metrics) && isObj(data.metrics.prometheus)) {
+    const path = str(data.metrics.prometheus.path);
+    if (path !== undefined && !/^\/[\x21-\x7e]*$/.test(path)) {
+      report(['metrics', 'prometheus', 'path'], 'value', 'invalid_path', `invalid metrics path "${path}"`, 'write an absolute path such as /metrics');
+    }
+  }
+  if (isObj(data.tracing)) checkTracing(data.tracing, report);
   return out;
+}
+
+/** bcrypt as written by htpasswd -B, bcryptjs and most libraries. */
+const BCRYPT_HASH = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
+
+function checkAdmin(admin: Obj, listenerAddresses: Map<string, number>, upstreamNames: string[], index: SourceIndex, report: Report): void {
+  const address = str(admin.address);
+  if (address !== undefined && address !== '') {
+    const r = parseHostPort(address, { allowEmptyHost: true, minPort: 0 });
+    if (!r.ok) {
+      report(['admin', 'address'], 'value', 'invalid_address', `invalid admin address "${address}": ${r.reason}`, 'write host:port, e.g. 127.0.0.1:9091');
+    } else if (r.value.port !== 0) {
+      const taken = listenerAddresses.get(`${r.value.host}|${r.value.port}`);
+      if (taken !== undefined) {
+        const line = index.pos(['listeners', String(taken), 'address'], 'value').line;
+        report(['admin', 'address'], 'value', 'duplicate', `admin address "${address}" is a data-plane listener's address (line ${line})`,
+          'the admin API needs a port of its own, e.g. 127.0.0.1:9091');
+      }
+    }
+  }
+  const auth = admin.auth;
+  if (isObj(auth)) {
+    const users = isObj(auth.users) ? auth.users : {};
+    for (const [user, hash] of Object.entries(users)) {
+      if (typeof hash === 'string' && !BCRYPT_HASH.test(hash)) {
+        report(['admin', 'auth', 'users', user], 'value', 'invalid_hash', `the password of admin user "${user}" is not a bcrypt hash`,
+          "write a bcrypt hash, e.g. from `htpasswd -nbB user password` or `node -e \"console.log(require('bcryptjs').hashSync('password', 10))\"`");
+      }
+      if (user.includes(':')) report(['admin', 'auth', 'users', user], 'key', 'invalid_user', `admin user name "${user}" contains ':'`, 'HTTP Basic auth cannot carry it');
+    }
+    const hasCredentials = Object.keys(users).length > 0 || (typeof auth.token === 'string' && auth.token !== '');
+    if (auth.enabled === true && !hasCredentials) {
+      report(['admin', 'auth'], 'key', 'missing_credentials', 'admin auth is enabled but lists no users and no token', 'add `users` (bcrypt hashes) or a `token`');
+    }
+  }
+  const readiness = admin.readiness;
+  if (isObj(readiness) && Array.isArray(readiness.required_upstreams)) {
+    readiness.required_upstreams.forEach((name, j) => {
+      if (typeof name !== 'string' || upstreamNames.includes(name)) return;
+      const near = suggest(name, upstreamNames);
+      report(['admin', 'readiness', 'required_upstreams', String(j)], 'value', 'missing_upstream', `upstream "${name}" is not defined`,
+        near !== undefined ? `did you mean "${near}"?` : `defined upstreams: ${upstreamNames.join(', ') || 'none'}`);
+    });
+  }
+}
+
+function checkTracing(t: Obj, report: Report): void {
+  const provider = str(t.provider) ?? 'otlp';
+  for (const block of ['otlp', 'jaeger', 'zipkin']) {
+    if (t[block] !== undefined && block !== provider) {
+      report(['tracing', block], 'key', 'ignored_setting', `\`tracing.${block}\` has no effect with provider ${provider}`,
+        `set provider: ${block}, or move the settings under \`tracing.${provider}\``);
+    }
+  }
+  const settings = t[provider];
+  if (isObj(settings)) {
+    const endpoint = str(settings.endpoint);
+    if (endpoint !== undefined && endpoint !== '') {
+      const isUrl = /^https?:\/\/[^/\s]+/i.test(endpoint);
+      const hostPort = !isUrl && parseHostPort(endpoint, { allowEmptyHost: false, minPort: 1 }).ok;
+      if (provider === 'zipkin' ? !isUrl : !isUrl && !hostPort) {
+        report(['tracing', provider, 'endpoint'], 'value', 'invalid_endpoint', `invalid ${provider} endpoint "${endpoint}"`,
+          provider === 'zipkin' ? 'write a URL, e.g. http://zipkin:9411/api/v2/spans' : 'write host:port (e.g. otel-collector:4317) or a URL (e.g. http://otel-collector:4318/v1/traces)');
+      }
+    }
+  }
+  const sampling = t.sampling;
+  if (isObj(sampling) && sampling.ratio !== undefined && sampling.type !== undefined && sampling.type !== 'ratio') {
+    report(['tracing', 'sampling', 'ratio'], 'key', 'ignored_setting', `\`ratio\` has no effect with sampling type ${String(sampling.type)}`,
+      'set type: ratio, or remove the ratio');
+  }
 }
 
 type Report = (segments: Segments, where: 'key' | 'value', code: string, message: string, hint?: string) => void;

@@ -88,6 +88,18 @@ export function handleRequest(ctx: RequestHandlerContext, req: IncomingMessage, 
   const rawQuery = q < 0 ? '' : url.slice(q + 1);
   const path = normalizePath(rawPath);
   const exchange = new ProxyExchange(req, res, snapshot, ctx.observer, requestId, path ?? rawPath, rawQuery, clientIpOf(req), startedAt);
+  const tracing = snapshot.tracing;
+  if (tracing !== null) {
+    exchange.trace = tracing.startRequest(req.headers, {
+      method: req.method ?? 'GET',
+      path: path ?? rawPath,
+      host: req.headers.host,
+      scheme: ctx.proto,
+      clientIp: exchange.clientIp,
+      userAgent: req.headers['user-agent'],
+      requestId,
+    });
+  }
   if (path === null) {
     exchange.fail(new GatewayError('LOOM_ERR_BAD_PATH', `the request path is not acceptable: ${JSON.stringify(rawPath.slice(0, 200))}`));
     return;
@@ -111,6 +123,7 @@ export function handleRequest(ctx: RequestHandlerContext, req: IncomingMessage, 
   exchange.route = route;
   const group = snapshot.groups[route.upstreamIndex];
   exchange.group = group;
+  if (exchange.trace !== null) exchange.trace.setRoute(route.id, route.path, group.name);
   const upstreamPath = route.strip_prefix ? stripPrefix(match, path) : path;
   const forwarding: ForwardingInfo = { clientIp: exchange.clientIp, proto: ctx.proto, requestId, hostOverride: undefined };
   // With host_header: endpoint the Host is set per try (each try may pick another endpoint).

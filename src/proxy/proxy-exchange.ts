@@ -22,6 +22,7 @@ import { sendError } from './error-response.js';
 import { buildUpstreamHeaders, filterResponseHeaders, trailersToObject, type ForwardingInfo } from './header-rules.js';
 import { decideRetry } from './retry-policy.js';
 import { UpstreamTry } from './upstream-try.js';
+import type { RequestTrace } from '../observability/tracing.js';
 
 const kExchange = Symbol('loom.exchange');
 
@@ -30,9 +31,11 @@ type WithExchange = { [kExchange]?: ProxyExchange };
 /** Bytes of response body buffered for a slow client before the upstream is paused. */
 export const RESPONSE_BUFFER_LIMIT = 256 * 1024;
 
-/** Receives each finished request (access log, later metrics). Must not throw. */
+/** Receives each finished request and each finished upstream try (metrics, access log). Must not throw. */
 export interface ExchangeObserver {
   onExchangeEnd(exchange: ProxyExchange): void;
+  /** `status`: the upstream's status, undefined when none arrived; `err`: why the try failed. */
+  onTryEnd(exchange: ProxyExchange, t: UpstreamTry, status: number | undefined, err: GatewayError | undefined): void;
 }
 
 /** What to send upstream, decided once per request by handleRequest. */
@@ -67,6 +70,8 @@ export class ProxyExchange {
   /** Tries made (1 + retries); 0 when no upstream was tried. */
   tries = 0;
   error: GatewayError | null = null;
+  /** The request's trace when tracing is on (set by handleRequest), else null. */
+  trace: RequestTrace | null = null;
 
   private plan: ForwardPlan | null = null;
   private upstreamHeaders: string[] | null = null;
@@ -140,8 +145,12 @@ export class ProxyExchange {
       this.fail(this.lastError ?? new GatewayError('LOOM_ERR_NO_ENDPOINT', `upstream "${group.name}" has no healthy endpoint`));
       return;
     }
-    const headers = group.sendEndpointHost ? buildUpstreamHeaders(this.req.rawHeaders, { ...plan.forwarding, hostOverride: endpoint.address })! : this.upstreamHeaders!;
+    let headers = group.sendEndpointHost ? buildUpstreamHeaders(this.req.rawHeaders, { ...plan.forwarding, hostOverride: endpoint.address })! : this.upstreamHeaders!;
     const t = new UpstreamTry(this, endpoint, group.pools[endpoint.index], this.tries, epoch);
+    if (this.trace !== null) {
+      t.trace = this.trace.startTry(group.name, endpoint.host, endpoint.port, plan.method, plan.path, this.tries);
+      headers = t.trace.inject(headers);
+    }
     this.tries++;
     this.current = t;
     this.endpoint = endpoint;
@@ -304,6 +313,8 @@ export class ProxyExchange {
     const group = this.group!;
     if (t.retryNumber > 0) group.retryBudget?.retryFinished();
     if (!t.outcomeRecorded) this.recordOutcome(t, status, err);
+    if (t.trace !== null) t.trace.end(status, err?.code);
+    this.observer.onTryEnd(this, t, status, err);
   }
 
   /** Reports a try's outcome to the circuit breaker and the outlier detector, once. */
@@ -397,6 +408,7 @@ export class ProxyExchange {
       this.group!.retryBudget!.retryFinished();
     }
     this.snapshot.unpin();
+    if (this.trace !== null) this.trace.end(this.status, this.error?.code);
     this.observer.onExchangeEnd(this);
   }
 

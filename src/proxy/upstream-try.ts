@@ -5,6 +5,7 @@
 import type { PoolDispatchHandler, EndpointPool, PooledClientSlot } from '../upstream/endpoint-pool.js';
 import type { UpstreamEndpoint } from '../upstream/endpoint.js';
 import type { ProxyExchange } from './proxy-exchange.js';
+import type { TryTrace } from '../observability/tracing.js';
 
 export class UpstreamTry implements PoolDispatchHandler {
   readonly exchange: ProxyExchange;
@@ -32,6 +33,8 @@ export class UpstreamTry implements PoolDispatchHandler {
   status = 0;
   /** Released: counters, pool slot and breaker outcome are settled. */
   ended = false;
+  /** This try's client span when the request is traced. */
+  trace: TryTrace | null = null;
 
   constructor(exchange: ProxyExchange, endpoint: UpstreamEndpoint, pool: EndpointPool, retryNumber: number, breakerEpoch: number) {
     this.exchange = exchange;

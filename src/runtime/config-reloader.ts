@@ -9,6 +9,7 @@ import { formatConfigError } from '../config/format-errors.js';
 import { loadConfigFile } from '../config/load.js';
 import type { ConfigError } from '../config/types.js';
 import type { Gateway } from '../gateway.js';
+import type { ReloadStats } from './reload-stats.js';
 
 export type ReloadTrigger = 'file' | 'signal' | 'api';
 
@@ -17,21 +18,14 @@ export type ReloadOutcome =
   | { readonly ok: false; readonly errors: readonly ConfigError[] }
   | { readonly ok: false; readonly error: string };
 
-/** Counters for the admin API and metrics. */
-export interface ReloadStats {
-  successes: number;
-  failures: number;
-  /** ms since the epoch of the last attempt that succeeded / failed; 0 = never. */
-  lastSuccessAt: number;
-  lastFailureAt: number;
-}
 
 /** Editors write a file in several steps; wait this long after the last event. */
 export const RELOAD_DEBOUNCE_MS = 100;
 
 export class ConfigReloader {
   readonly file: string;
-  readonly stats: ReloadStats = { successes: 0, failures: 0, lastSuccessAt: 0, lastFailureAt: 0 };
+  /** The gateway's counters (the admin API and metrics read them there). */
+  readonly stats: ReloadStats;
   private readonly gateway: Gateway;
   private readonly logger: Logger;
   private readonly env: NodeJS.ProcessEnv;
@@ -45,6 +39,7 @@ export class ConfigReloader {
     this.file = resolve(file);
     this.logger = logger;
     this.env = env;
+    this.stats = gateway.reloadStats;
   }
 
   /** Starts watching the file. */

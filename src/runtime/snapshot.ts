@@ -6,6 +6,7 @@
 //     successor for the same endpoints while old requests drain;
 //   - everything else (endpoints, pools, breakers, budgets) when the last pinned request
 //     has finished (`release`).
+import type { Tracing } from '../observability/tracing.js';
 import type { Logger } from 'pino';
 import type { CompiledConfig } from '../compile/compile.js';
 import { RetryBudget } from '../proxy/retry-budget.js';
@@ -26,6 +27,8 @@ export class Snapshot {
   readonly groups: readonly UpstreamGroup[];
   /** Requests that started on this snapshot and have not finished. */
   inflight = 0;
+  /** The live Tracing when `tracing.enabled`, else null. Set by the Gateway before the swap; owned by it. */
+  tracing: Tracing | null = null;
   private readonly registryKeys: string[] = [];
   private readonly controlKeys: string[] = [];
   private readonly registry: StateRegistry;

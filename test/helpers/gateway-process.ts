@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromRoot } from './paths.js';
+import { withTestAdmin } from './test-admin.js';
 
 export const LOOM_BIN = fromRoot('dist', 'src', 'main.js');
 
@@ -23,7 +24,7 @@ export interface LoomProcess {
 export function writeTempConfig(yaml: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'loom-test-'));
   const file = join(dir, 'loom.yaml');
-  writeFileSync(file, yaml);
+  writeFileSync(file, withTestAdmin(yaml));
   return file;
 }
 

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { Gateway } from '../../src/gateway.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { formatConfigErrors } from '../../src/config/format-errors.js';
+import { withTestAdmin } from './test-admin.js';
 
 export interface RunningGateway {
   readonly gateway: Gateway;
@@ -24,7 +25,7 @@ export interface StartOptions {
 }
 
 export async function startGateway(yaml: string, options: StartOptions = {}): Promise<RunningGateway> {
-  const result = await loadConfigText(yaml, 'test.yaml', options.env ?? {});
+  const result = await loadConfigText(withTestAdmin(yaml), 'test.yaml', options.env ?? {});
   if (!result.ok) throw new Error(`test config invalid:\n${formatConfigErrors(result.errors)}`);
   const logs: Record<string, unknown>[] = [];
   const waiters = new Set<{ match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }>();

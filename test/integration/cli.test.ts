@@ -97,6 +97,7 @@ upstreams:
     const [pa, pb] = demos.map((d) => (d.address() as AddressInfo).port);
     const p = await startLoomProcess(fromRoot('examples', 'loom.yaml'), [], {
       LOOM_ADDRESS: '127.0.0.1:0',
+      LOOM_ADMIN_ADDRESS: '127.0.0.1:0',
       DEMO_A: `127.0.0.1:${pa}`,
       DEMO_B: `127.0.0.1:${pb}`,
     });

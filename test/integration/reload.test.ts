@@ -11,11 +11,12 @@ import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { startGateway, configWith } from '../helpers/gateway.js';
 import { send } from '../helpers/http-client.js';
 import { startLoomProcess, writeTempConfig } from '../helpers/gateway-process.js';
+import { withTestAdmin } from '../helpers/test-admin.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { ConfigReloader } from '../../src/runtime/config-reloader.js';
 
 function load(yaml: string) {
-  const r = loadConfigText(yaml, 'test.yaml', {});
+  const r = loadConfigText(withTestAdmin(yaml), 'test.yaml', {});
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
   return r.config;
 }
@@ -160,7 +161,7 @@ upstreams:
     const g = await startGateway(twoRoutes(up));
     const reloader = new ConfigReloader(g.gateway, file, g.gateway.logger, {});
     try {
-      writeFileSync(file, twoRoutes(up, '  - { id: broken, path: /b/*, upstream: nowhere }\n  - { id: stable, path: /dup/*, upstream: u }'));
+      writeFileSync(file, withTestAdmin(twoRoutes(up, '  - { id: broken, path: /b/*, upstream: nowhere }\n  - { id: stable, path: /dup/*, upstream: u }')));
       const outcome = await reloader.reload('api');
       assert.equal(outcome.ok, false);
       assert.ok('errors' in outcome && outcome.errors.length === 2, JSON.stringify(outcome));
@@ -170,7 +171,7 @@ upstreams:
       assert.equal((await send(g.port, '/b/x')).status, 404);
       assert.equal(reloader.stats.failures, 1);
       // A good file afterwards is taken.
-      writeFileSync(file, twoRoutes(up, '  - { id: fixed, path: /b/*, upstream: u }'));
+      writeFileSync(file, withTestAdmin(twoRoutes(up, '  - { id: fixed, path: /b/*, upstream: u }')));
       assert.deepEqual(await reloader.reload('api'), { ok: true });
       assert.equal((await send(g.port, '/b/x')).status, 200);
     } finally {
@@ -251,7 +252,7 @@ upstreams:
         const before = loom.lines.length;
         // Write then rename, as editors do, so the watcher never reads a half-written file.
         const tmp = join(dirname(file), `.loom.yaml.${n}`);
-        writeFileSync(tmp, version(n));
+        writeFileSync(tmp, withTestAdmin(version(n)));
         renameSync(tmp, file);
         await loom.waitForLine((l) => l.msg === 'config reloaded' || String(l.msg).startsWith('config rejected'), before);
         const fresh = await pool.request({ method: 'GET', path: `/v${n}/x` });
@@ -319,7 +320,7 @@ upstreams:
       await started;
       const before = loom.lines.length;
       // Swap the upstream's endpoint: the old pool is released only after the stream ends.
-      writeFileSync(file, twoRoutes(other).replace('/stable/*', '/*'));
+      writeFileSync(file, withTestAdmin(twoRoutes(other).replace('/stable/*', '/*')));
       loom.child.kill('SIGHUP');
       await loom.waitForLine((l) => l.msg === 'config reloaded', before);
       assert.equal((await send(loom.port, '/x')).body, 'other');

@@ -85,7 +85,7 @@ test('seed Complete Example loads unchanged, with the seed values and defaults',
   assert.equal(cdn.retry, undefined);
 });
 
-test('seed FAQ TLS, HTTP/3, tracing, rate limit, eBPF and upstream TLS blocks: not_supported only', () => {
+test('seed FAQ TLS, HTTP/3, rate limit, eBPF and upstream TLS blocks: not_supported only', () => {
   assert.deepEqual(rejected('seed-faq-tls.yaml'), [
     [5, 'listeners[0].protocol', 'not_supported'],
     [6, 'listeners[0].tls', 'not_supported'],
@@ -94,7 +94,6 @@ test('seed FAQ TLS, HTTP/3, tracing, rate limit, eBPF and upstream TLS blocks: n
     [5, 'listeners[0].protocol', 'not_supported'],
     [6, 'listeners[0].tls', 'not_supported'],
   ]);
-  assert.deepEqual(rejected('seed-faq-tracing.yaml'), [[5, 'tracing', 'not_supported']]);
   assert.deepEqual(rejected('seed-faq-rate-limit-ebpf.yaml'), [
     [5, 'rate_limit', 'not_supported'],
     [10, 'ebpf', 'not_supported'],
@@ -107,4 +106,21 @@ test('seed FAQ env example: endpoints substitute; the listener lacks an address 
     [9, 'listeners[0].address', 'missing_key'],
     [10, 'listeners[0].tls', 'not_supported'],
   ]);
+});
+
+test('seed FAQ tracing block loads unchanged: OTLP gRPC to the collector, 10% of new traces', () => {
+  const config = load('seed-faq-tracing.yaml');
+  assert.deepEqual(config.tracing, {
+    provider: 'otlp',
+    service_name: 'loom',
+    endpoint: 'otel-collector:4317',
+    protocol: 'grpc',
+    headers: {},
+    ratio: 0.1,
+    parent_based: true,
+    batch_timeout: 5000,
+  });
+  // The FAQ's admin commands (curl localhost:9091/health, /ready, /metrics) work with no admin block.
+  assert.equal(config.admin.address, '127.0.0.1:9091');
+  assert.equal(config.metrics.path, '/metrics');
 });

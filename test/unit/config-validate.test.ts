@@ -29,7 +29,15 @@ const UPSTREAM = 'upstreams:\n  - name: backend\n    endpoints: ["api:8080"]\n';
 test('a minimal config loads', () => {
   const r = loadConfigText(LISTENER, 'loom.yaml', {});
   assert.ok(r.ok);
-  assert.deepEqual(r.config, { listeners: [{ name: 'http', address: ':8080', host: '', port: 8080, protocol: 'http' }], routes: [], upstreams: [], shutdown_timeout: 30000 });
+  assert.deepEqual(r.config, {
+    listeners: [{ name: 'http', address: ':8080', host: '', port: 8080, protocol: 'http' }],
+    routes: [],
+    upstreams: [],
+    shutdown_timeout: 30000,
+    admin: { enabled: true, address: '127.0.0.1:9091', host: '127.0.0.1', port: 9091, required_upstreams: [] },
+    metrics: { enabled: true, path: '/metrics' },
+    access_log: { enabled: true, format: 'json', sample_ratio: 1, always_log_errors: true },
+  });
   assert.ok(Object.isFrozen(r.config.listeners[0]));
 });
 
@@ -255,7 +263,7 @@ test('not-supported keys: one error at the key, nothing reported inside it', () 
       UPSTREAM +
       '    tls: {}\n    bulkhead: {}\n    service_discovery: {}\n' +
       'routes:\n  - { id: r, path: /, upstream: backend, plugins: [auth] }\n' +
-      'admin: {}\nmetrics: {}\ntracing: {}\nplugins: []\nrate_limit: {}\ncors: {}\ncache: {}\nai_gateway: {}\nebpf: {}\ngraphql: {}\nlogging: {}\n',
+      'admin: {}\nmetrics: { opentelemetry: { enabled: true } }\ntracing: {}\nplugins: []\nrate_limit: {}\ncors: {}\ncache: {}\nai_gateway: {}\nebpf: {}\ngraphql: {}\nlogging: {}\n',
     [
       [4, 15, 'listeners[0].protocol', 'not_supported'],
       [5, 5, 'listeners[0].tls', 'not_supported'],
@@ -263,9 +271,7 @@ test('not-supported keys: one error at the key, nothing reported inside it', () 
       [10, 5, 'upstreams[0].bulkhead', 'not_supported'],
       [11, 5, 'upstreams[0].service_discovery', 'not_supported'],
       [13, 42, 'routes[0].plugins', 'not_supported'],
-      [14, 1, 'admin', 'not_supported'],
-      [15, 1, 'metrics', 'not_supported'],
-      [16, 1, 'tracing', 'not_supported'],
+      [15, 12, 'metrics.opentelemetry', 'not_supported'],
       [17, 1, 'plugins', 'not_supported'],
       [18, 1, 'rate_limit', 'not_supported'],
       [19, 1, 'cors', 'not_supported'],
@@ -273,7 +279,6 @@ test('not-supported keys: one error at the key, nothing reported inside it', () 
       [21, 1, 'ai_gateway', 'not_supported'],
       [22, 1, 'ebpf', 'not_supported'],
       [23, 1, 'graphql', 'not_supported'],
-      [24, 1, 'logging', 'not_supported'],
     ],
   );
   assert.equal(errors[2].message, '"upstreams[0].tls" is not supported yet');
