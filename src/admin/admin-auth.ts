@@ -6,8 +6,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import type { AdminAuthConfig } from '../config/types.js';
 
-/** Successful Basic verifications remembered per instance; the oldest is dropped first. */
-const CACHE_LIMIT = 64;
+/** Successful Basic verifications remembered per instance; the least recently used is dropped first. */
+export const CACHE_LIMIT = 64;
 
 /**
  * Compared against when the user is unknown, so such a request costs one bcrypt compare
@@ -32,6 +32,7 @@ export class AdminAuth {
   readonly #dummyHash: string;
   /** SHA-256 (hex) of whole `Authorization` values that passed Basic auth — never a password. */
   readonly #verified = new Map<string, true>();
+  #bcryptCompares = 0;
 
   constructor(config: AdminAuthConfig) {
     this.#realm = config.realm;
@@ -63,6 +64,16 @@ export class AdminAuth {
   }
 
   /**
+   * How many bcrypt compares this instance has completed: one per Basic check that missed
+   * the cache, known user or not (a compare that failed on a malformed hash, and so did no
+   * work, is not counted). Read-only; lets tests check the cache and the unknown-user cost
+   * deterministically instead of by timing.
+   */
+  get bcryptCompares(): number {
+    return this.#bcryptCompares;
+  }
+
+  /**
    * Values for `WWW-Authenticate` on a 401, one per enabled scheme (Basic when users are
    * configured, Bearer when a token is). Empty when neither is.
    */
@@ -78,6 +89,12 @@ export class AdminAuth {
     if (this.#tokenDigest === undefined) return false;
     // Equal-length digests, so neither the token's length nor its prefix leaks through timing.
     return timingSafeEqual(sha256(token), this.#tokenDigest);
+  }
+
+  async #compare(password: string, hash: string): Promise<boolean> {
+    const match = await bcrypt.compare(password, hash);
+    this.#bcryptCompares++;
+    return match;
   }
 
   async #checkBasic(header: string, encoded: string): Promise<boolean> {
@@ -99,10 +116,10 @@ export class AdminAuth {
     const hash = this.#users.get(user);
     if (hash === undefined) {
       // Same cost as a known user, so the response time does not reveal which users exist.
-      await bcrypt.compare(password, this.#dummyHash).catch(() => false);
+      await this.#compare(password, this.#dummyHash).catch(() => false);
       return false;
     }
-    if (!(await bcrypt.compare(password, hash))) return false;
+    if (!(await this.#compare(password, hash))) return false;
     this.#verified.set(key, true);
     if (this.#verified.size > CACHE_LIMIT) {
       this.#verified.delete(this.#verified.keys().next().value!);

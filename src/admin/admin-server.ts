@@ -71,6 +71,9 @@ export class AdminServer {
   private readonly logger: Logger;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  /** Connections with an admin request in progress, and its response: close() lets those finish. */
+  private readonly busy = new Map<Socket, ServerResponse>();
+  private closing = false;
   private routes: AdminRoute[];
 
   constructor(config: AdminConfig, metrics: MetricsConfig, backend: AdminBackend, logger: Logger) {
@@ -81,6 +84,14 @@ export class AdminServer {
     this.logger = logger;
     this.routes = this.buildRoutes();
     this.server = createServer({ requestTimeout: ADMIN_REQUEST_TIMEOUT_MS, headersTimeout: ADMIN_REQUEST_TIMEOUT_MS }, (req, res) => {
+      const socket = req.socket;
+      this.busy.set(socket, res);
+      if (this.closing) res.setHeader('connection', 'close');
+      res.once('close', () => {
+        this.busy.delete(socket);
+        // Closed while this request ran: end the connection once the response is out.
+        if (this.closing && !socket.destroyed) socket.end(() => socket.destroy());
+      });
       this.handle(req, res).catch((err: unknown) => {
         this.logger.error({ err, path: req.url }, 'admin request failed');
         if (!res.headersSent) sendError(res, 500, 'LOOM_ERR_INTERNAL', 'the admin request failed; see the gateway log');
@@ -117,11 +128,20 @@ export class AdminServer {
     return a ? { host: a.address, port: a.port } : null;
   }
 
-  /** Stops accepting and closes every admin connection (admin requests are short). */
+  /**
+   * Stops accepting, closes idle admin connections at once and the others as soon as their
+   * request is answered (admin requests are short). The request that caused the close — a
+   * `POST /reload` that moves the admin listener — still gets its response.
+   */
   close(): Promise<void> {
+    this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    for (const s of this.sockets) s.destroy();
+    for (const s of this.sockets) {
+      const res = this.busy.get(s);
+      if (res === undefined) s.destroy();
+      else if (!res.headersSent) res.setHeader('connection', 'close');
+    }
     return closed;
   }
 
