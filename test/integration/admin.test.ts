@@ -6,6 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
 import bcrypt from 'bcryptjs';
 import { startUpstream, startHeldUpstream, closedPort } from '../helpers/upstream.js';
 import { startGateway, configWith, type RunningGateway } from '../helpers/gateway.js';
@@ -264,13 +265,13 @@ upstreams:
   test('drain takes an endpoint out of rotation, DELETE puts it back; 404s and 405', async () => {
     const a = await startUpstream('a');
     const b = await startUpstream('b');
-    const yaml = (extra = '') =>
+    const yaml = (extra = '', order = [a, b]) =>
       configWith(`
 routes:
   - { id: r, path: /*, upstream: u }
 ${extra}
 upstreams:
-  - { name: u, endpoints: ["${a.address}", "${b.address}"] }
+  - { name: u, endpoints: [${order.map((e) => `"${e.address}"`).join(', ')}] }
 `);
     const g = await startGateway(yaml());
     const drainPath = `/upstreams/u/endpoints/${a.address}/drain`;
@@ -300,6 +301,12 @@ upstreams:
       assert.deepEqual(await whoAnswers(g.port, 2, '/extra/x'), ['b', 'b'], 'the new route is live and sees the drain too');
       const afterReload = (await admin(g, '/upstreams/u')).json();
       assert.equal(afterReload.endpoints.find((e: { address: string }) => e.address === a.address).drained, true);
+      assert.equal(a.seen.length, seenByA);
+      // Reordering the endpoints builds new endpoint objects: they inherit the drain.
+      await g.gateway.reload(load(yaml('  - { id: extra, path: /extra/*, upstream: u, priority: 1 }', [b, a])));
+      assert.deepEqual(await whoAnswers(g.port, 4), ['b', 'b', 'b', 'b']);
+      const reordered = (await admin(g, '/upstreams/u')).json();
+      assert.deepEqual(reordered.endpoints.map((e: { address: string; drained: boolean }) => [e.address, e.drained]), [[b.address, false], [a.address, true]]);
       assert.equal(a.seen.length, seenByA);
 
       // Percent-encoded ':' names the same endpoint.
@@ -532,6 +539,38 @@ upstreams:
       assert.equal((await send(g.port, '/new/x')).status, 200);
       assert.equal((await send(g.port, '/never/x')).status, 404);
     } finally {
+      reloader.close();
+      await g.stop();
+      await up.close();
+    }
+  });
+  test('a POST /reload that moves the admin listener still gets its answer; the new address serves', async () => {
+    const up = await startUpstream('u');
+    const yaml = configWith(`
+routes:
+  - { id: r, path: /*, upstream: u }
+upstreams:
+  - { name: u, endpoints: ["${up.address}"] }
+`);
+    const file = writeTempConfig(yaml);
+    const g = await startGateway(yaml);
+    const reloader = new ConfigReloader(g.gateway, file, g.gateway.logger, {});
+    g.gateway.setReloader(() => reloader.reload('api'));
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const oldPort = adminPort(g);
+      const newPort = await closedPort();
+      writeFileSync(file, `${yaml}admin:\n  address: "127.0.0.1:${newPort}"\n`);
+      // The reload closes the listener this request came in on.
+      const res = await send(oldPort, '/reload', { method: 'POST', agent });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.json(), { status: 'reloaded' });
+      assert.equal(res.headers.connection, 'close', 'a keep-alive client is told the connection ends');
+      assert.equal(adminPort(g), newPort);
+      assert.deepEqual((await send(newPort, '/health')).json(), { status: 'healthy' });
+      await assert.rejects(send(oldPort, '/health'), { code: 'ECONNREFUSED' });
+    } finally {
+      agent.destroy();
       reloader.close();
       await g.stop();
       await up.close();
