@@ -5,6 +5,7 @@
 //   cd bench && npm install && node run.mjs [--rounds 3] [--duration 10] [--connections 50]
 //        [--warmup 2] [--only loom,nginx,fast-gateway,fastify] [--scenario small,big]
 //        [--timeout 10] [--loom-log file|null] [--loom-log-level info] [--loom-main PATH]
+//        [--loom-baseline-main PATH]   (another build of Loom, run as `loom-baseline`)
 //        [--out FILE] [--keep-temp]
 //
 // Layout: origin nginx + wrk on CPU 0, the proxy under test on CPU 1 (taskset). Every proxy is
@@ -30,7 +31,7 @@ const PEERS = join(HERE, 'peers');
 // Flags
 
 const DEFAULT_ONLY = ['loom', 'nginx', 'fast-gateway', 'fastify'];
-const ALL_PROXIES = ['loom', 'loom-nolog', 'loom-resilience', 'nginx', 'fast-gateway', 'fastify', 'haproxy', 'caddy'];
+const ALL_PROXIES = ['loom', 'loom-nolog', 'loom-nometrics', 'loom-resilience', 'loom-baseline', 'nginx', 'fast-gateway', 'fastify', 'haproxy', 'caddy'];
 const ALIASES = { fg: 'fast-gateway', 'fastify-http-proxy': 'fastify', '@fastify/http-proxy': 'fastify' };
 const SCENARIOS = {
   small: { path: '/api/hello', what: 'tiny body (2 bytes), request rate' },
@@ -41,7 +42,7 @@ function parseArgs(argv) {
   const o = {
     rounds: 3, duration: 10, connections: 50, warmup: 2, threads: 1, timeout: 10,
     only: null, scenario: ['small', 'big'], loomLog: 'file', loomLogLevel: 'info',
-    loomMain: resolve(HERE, '..', 'dist', 'src', 'main.js'), out: null, keepTemp: false,
+    loomMain: resolve(HERE, '..', 'dist', 'src', 'main.js'), loomBaselineMain: null, out: null, keepTemp: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -59,6 +60,7 @@ function parseArgs(argv) {
       case '--scenario': case '--scenarios': o.scenario = list(val()); break;
       case '--loom-log': o.loomLog = val(); break;
       case '--loom-main': o.loomMain = resolve(val()); break;
+      case '--loom-baseline-main': o.loomBaselineMain = resolve(val()); break;
       case '--out': o.out = resolve(val()); break;
       case '--keep-temp': o.keepTemp = true; break;
       case '-h': case '--help':
@@ -303,18 +305,23 @@ function nginxDirs(dir) {
 }
 
 /** Loom as shipped: `-log-level <level>`, stdout (JSON logs, access log at info) to a file. */
-function loomProxy(name, label, levelOf, template = 'loom.yaml') {
+function loomProxy(name, label, levelOf, template = 'loom.yaml', mainOf = (o) => o.loomMain) {
   return {
     label,
-    available: (o) => (existsSync(o.loomMain) ? null : `${o.loomMain} not found (build Loom: cd /work/main && npx tsc -p tsconfig.json)`),
+    available: (o) => {
+      const main = mainOf(o);
+      if (main === null) return `no build given (--loom-baseline-main PATH)`;
+      return existsSync(main) ? null : `${main} not found (build Loom: cd /work/main && npx tsc -p tsconfig.json)`;
+    },
     async start({ dir, originPort, opts }) {
       const port = await freePort();
       const cfg = join(dir, `${name}.yaml`);
       writeFileSync(cfg, render(template, { DIR: dir, PORT: port, ORIGIN_PORT: originPort }));
       const stdoutFile = opts.loomLog === 'null' ? '/dev/null' : join(dir, `${name}.stdout.log`);
       const stderrFile = join(dir, `${name}.stderr.log`);
-      const child = start(name, 'taskset', ['-c', '1', process.execPath, opts.loomMain, '-config', cfg, '-log-level', levelOf(opts)],
-        { stdoutFile, stderrFile, cwd: dirname(dirname(dirname(opts.loomMain))), env: { NODE_ENV: 'production' } });
+      const main = mainOf(opts);
+      const child = start(name, 'taskset', ['-c', '1', process.execPath, main, '-config', cfg, '-log-level', levelOf(opts)],
+        { stdoutFile, stderrFile, cwd: dirname(dirname(dirname(main))), env: { NODE_ENV: 'production' } });
       return { child, port, logs: [stderrFile, stdoutFile].filter((f) => f !== '/dev/null') };
     },
   };
@@ -325,6 +332,11 @@ const PROXIES = {
   loom: loomProxy('loom', 'Loom', (o) => o.loomLogLevel),
   // The same Loom with the access log off (log level warn): run beside `loom` to see what logging costs.
   'loom-nolog': loomProxy('loom-nolog', 'Loom (log-level warn)', () => 'warn'),
+  // The same Loom with `metrics.enabled: false`: run beside `loom` to see what metrics cost.
+  'loom-nometrics': loomProxy('loom-nometrics', 'Loom (metrics off)', (o) => o.loomLogLevel, 'loom-nometrics.yaml'),
+  // Another build of Loom (--loom-baseline-main), same config as `loom` minus keys it may
+  // not know: run beside `loom` to compare two versions in one run.
+  'loom-baseline': loomProxy('loom-baseline', 'Loom (baseline build)', (o) => o.loomLogLevel, 'loom-baseline.yaml', (o) => o.loomBaselineMain),
   // The same Loom with health checks, outlier detection, a circuit breaker and retries on:
   // run beside `loom` to see what the resilience state costs on the hot path.
   'loom-resilience': loomProxy('loom-resilience', 'Loom (resilience on)', (o) => o.loomLogLevel, 'loom-resilience.yaml'),

@@ -211,8 +211,9 @@ export class Gateway implements AdminBackend, MetricsStateSource {
     return this.holder.current?.compiled.config ?? null;
   }
 
-  get serving(): boolean {
-    return this.holder.current !== null && this.stopping === null;
+  get lifecycle(): 'starting' | 'serving' | 'stopping' {
+    if (this.stopping !== null) return 'stopping';
+    return this.holder.current === null ? 'starting' : 'serving';
   }
 
   reloadFromSource(): Promise<ReloadOutcome> | null {

@@ -32,8 +32,8 @@ export interface AdminBackend {
   liveGroups(): readonly UpstreamGroup[];
   liveRoutes(): readonly CompiledRoute[];
   liveConfig(): GatewayConfig | null;
-  /** Not ready before the first config is live and while stopping. */
-  readonly serving: boolean;
+  /** `starting` until the first config is live, `stopping` from the first stop() on. */
+  readonly lifecycle: 'starting' | 'serving' | 'stopping';
   /** null when nothing can reload this gateway (no config file). */
   reloadFromSource(): Promise<ReloadOutcome> | null;
   /** null while metrics are disabled. */
@@ -220,7 +220,8 @@ export class AdminServer {
 
   private ready(res: ServerResponse): void {
     const reasons: string[] = [];
-    if (!this.backend.serving) reasons.push(this.backend.liveConfig() === null ? 'no config is live yet' : 'the gateway is shutting down');
+    const lifecycle = this.backend.lifecycle;
+    if (lifecycle !== 'serving') reasons.push(lifecycle === 'starting' ? 'no config is live yet' : 'the gateway is shutting down');
     else {
       const groups = this.backend.liveGroups();
       for (const name of this.config.required_upstreams) {

@@ -38,3 +38,25 @@ export function parseHostPort(s: string, opts: { allowEmptyHost: boolean; minPor
 
 /** True when `s` starts with a URL scheme such as `http://`. */
 export const hasScheme = (s: string): boolean => /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(s);
+
+const WILDCARDS = new Set(['', '0.0.0.0', '::', '[::]']);
+const LOOPBACK_NAMES = new Map([
+  ['localhost', ['127.0.0.1', '::1']],
+  ['127.0.0.1', ['127.0.0.1']],
+  ['::1', ['::1']],
+]);
+
+/**
+ * Whether two listen addresses would take the same socket: same port (0 never clashes)
+ * and the same host, or either one every interface (`''`, `0.0.0.0`, `::`), or
+ * `localhost` against a loopback literal.
+ */
+export function bindsOverlap(a: HostPort, b: HostPort): boolean {
+  if (a.port === 0 || a.port !== b.port) return false;
+  const ha = a.host.toLowerCase();
+  const hb = b.host.toLowerCase();
+  if (ha === hb || WILDCARDS.has(ha) || WILDCARDS.has(hb)) return true;
+  const la = LOOPBACK_NAMES.get(ha);
+  const lb = LOOPBACK_NAMES.get(hb);
+  return la !== undefined && lb !== undefined && la.some((x) => lb.includes(x));
+}

@@ -2,7 +2,7 @@
 // syntax, cross-field limits. Runs on the schema-shaped data even when the schema found
 // problems, so it reads defensively and skips values of the wrong type (the schema
 // already reported those).
-import { hasScheme, parseHostPort } from './address.js';
+import { bindsOverlap, hasScheme, parseHostPort, type HostPort } from './address.js';
 import { checkRoutePath } from './route-path.js';
 import { isHostPattern, isToken, parseHashKey } from './http-syntax.js';
 import type { Problem } from './schema-check.js';
@@ -39,7 +39,8 @@ export function checkSemantics(data: unknown, index: SourceIndex): Problem[] {
 
   const listeners = items(data.listeners);
   unique(listeners, 'listeners', 'name', 'listener name');
-  const bound = new Map<string, number>();
+  /** Listener index → its parsed address, for clash checks. */
+  const bound: { index: number; at: HostPort }[] = [];
   listeners.forEach((l, i) => {
     const address = str(l.address);
     if (address === undefined || address === '') return;
@@ -49,14 +50,12 @@ export function checkSemantics(data: unknown, index: SourceIndex): Problem[] {
         'write host:port, :port (every interface) or [v6]:port, e.g. ":8080"');
       return;
     }
-    if (r.value.port === 0) return; // port 0: the system picks a free port for each
-    const key = `${r.value.host}|${r.value.port}`;
-    const first = bound.get(key);
-    if (first !== undefined) {
-      const line = index.pos(['listeners', String(first), 'address'], 'value').line;
+    const clash = bound.find((b) => bindsOverlap(b.at, r.value));
+    if (clash !== undefined) {
+      const line = index.pos(['listeners', String(clash.index), 'address'], 'value').line;
       report(['listeners', String(i), 'address'], 'value', 'duplicate', `address "${address}" is already used by another listener (line ${line})`,
-        'give each listener its own host:port');
-    } else bound.set(key, i);
+        'give each listener its own port (an address on every interface, like :8080, takes the port on all of them)');
+    } else bound.push({ index: i, at: r.value });
   });
 
   const upstreams = items(data.upstreams);
@@ -82,16 +81,16 @@ export function checkSemantics(data: unknown, index: SourceIndex): Problem[] {
 /** bcrypt as written by htpasswd -B, bcryptjs and most libraries. */
 const BCRYPT_HASH = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
 
-function checkAdmin(admin: Obj, listenerAddresses: Map<string, number>, upstreamNames: string[], index: SourceIndex, report: Report): void {
+function checkAdmin(admin: Obj, listenerAddresses: readonly { index: number; at: HostPort }[], upstreamNames: string[], index: SourceIndex, report: Report): void {
   const address = str(admin.address);
   if (address !== undefined && address !== '') {
     const r = parseHostPort(address, { allowEmptyHost: true, minPort: 0 });
     if (!r.ok) {
       report(['admin', 'address'], 'value', 'invalid_address', `invalid admin address "${address}": ${r.reason}`, 'write host:port, e.g. 127.0.0.1:9091');
-    } else if (r.value.port !== 0) {
-      const taken = listenerAddresses.get(`${r.value.host}|${r.value.port}`);
+    } else {
+      const taken = listenerAddresses.find((b) => bindsOverlap(b.at, r.value));
       if (taken !== undefined) {
-        const line = index.pos(['listeners', String(taken), 'address'], 'value').line;
+        const line = index.pos(['listeners', String(taken.index), 'address'], 'value').line;
         report(['admin', 'address'], 'value', 'duplicate', `admin address "${address}" is a data-plane listener's address (line ${line})`,
           'the admin API needs a port of its own, e.g. 127.0.0.1:9091');
       }

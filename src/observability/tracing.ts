@@ -134,8 +134,8 @@ export interface RequestTrace {
    */
   startTry(upstream: string, endpointHost: string, endpointPort: number, method: string, path: string, retryNumber: number): TryTrace;
   /**
-   * Ends the server span: http.response.status_code; error.type = errorCode when given
-   * (else the status code for a 5xx); status ERROR when status >= 500 or errorCode is set.
+   * Ends the server span: http.response.status_code; for a 5xx, status ERROR and error.type =
+   * errorCode (else the status code). A 4xx or 499 is not a server error (OTel HTTP semconv).
    * Idempotent. Tries still open are not ended here.
    */
   end(status: number, errorCode?: string): void;
@@ -407,7 +407,9 @@ class ServerTrace implements RequestTrace {
     const span = this.span;
     if (!span.isRecording()) return;
     span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
-    if (errorCode !== undefined || status >= 500) {
+    // Server spans: only 5xx is an error (OTel HTTP semconv); a 404 or a client that went
+    // away (499) is the client's doing.
+    if (status >= 500) {
       span.setAttribute(ATTR_ERROR_TYPE, errorCode ?? String(status));
       span.setStatus({ code: SpanStatusCode.ERROR });
     }

@@ -414,19 +414,22 @@ describe('admin API: authentication', () => {
   test('Basic (bcrypt) and Bearer; 401 with challenges; /health and /ready stay open; /metrics needs credentials', async () => {
     const up = await startUpstream('u');
     const TOKEN = 'admin-token-abcdef';
-    const g = await startGateway(configWith(`
+    const HASH = bcrypt.hashSync('s3cret', 4);
+    const base = configWith(`
 routes:
   - { id: r, path: /*, upstream: u }
 upstreams:
   - { name: u, endpoints: ["${up.address}"] }
-admin:
+`);
+    const withAuth = (token: string) => `${base}admin:
   address: "127.0.0.1:0"
   auth:
     realm: Loom Test
     users:
-      alice: "${bcrypt.hashSync('s3cret', 4)}"
-    token: "${TOKEN}"
-`));
+      alice: "${HASH}"
+    token: "${token}"
+`;
+    const g = await startGateway(withAuth(TOKEN));
     try {
       const none = await admin(g, '/upstreams');
       assert.equal(none.status, 401);
@@ -468,6 +471,15 @@ admin:
       assert.equal(metrics.status, 200);
       assert.match(String(metrics.headers['content-type']), /^text\/plain/);
       assert.match(metrics.body, /^# HELP loom_/m);
+
+      // A reload takes the new credentials at once: the old token stops working.
+      await g.gateway.reload(load(withAuth('rotated-token-42')));
+      assert.equal((await admin(g, '/routes', { headers: { authorization: `Bearer ${TOKEN}` } })).status, 401);
+      assert.equal((await admin(g, '/routes', { headers: { authorization: 'Bearer rotated-token-42' } })).status, 200);
+      assert.equal((await admin(g, '/routes', { headers: { authorization: basic('alice', 's3cret') } })).status, 200);
+      // And a reload without auth opens the API.
+      await g.gateway.reload(load(base));
+      assert.equal((await admin(g, '/routes')).status, 200);
     } finally {
       await g.stop();
       await up.close();

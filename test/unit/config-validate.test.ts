@@ -351,3 +351,27 @@ test('resilience blocks: ranges and cross-field limits', () => {
     ],
   );
 });
+
+test('listen addresses that would take the same socket clash: every-interface, localhost and exact matches', () => {
+  const two = (a: string, b: string) => `listeners:\n  - { name: a, address: "${a}" }\n  - { name: b, address: "${b}" }\n`;
+  for (const [a, b] of [
+    [':8080', '127.0.0.1:8080'],
+    ['0.0.0.0:8080', '10.0.0.1:8080'],
+    ['localhost:8080', '127.0.0.1:8080'],
+    ['[::]:8080', '127.0.0.1:8080'],
+    ['127.0.0.1:8080', '127.0.0.1:8080'],
+  ]) {
+    expectErrors(two(a, b), [[3, 25, 'listeners[1].address', 'duplicate']]);
+  }
+  for (const [a, b] of [
+    ['127.0.0.1:8080', '127.0.0.2:8080'],
+    [':0', ':0'],
+    [':8080', ':8081'],
+  ]) {
+    assert.ok(loadConfigText(two(a, b), 'loom.yaml', {}).ok, `${a} and ${b} can both bind`);
+  }
+  // The admin listener may not take a data-plane socket either.
+  const [e] = expectErrors(LISTENER + 'admin:\n  address: "127.0.0.1:8080"\n', [[5, 12, 'admin.address', 'duplicate']]);
+  assert.match(e.hint ?? '', /port of its own/);
+  assert.ok(loadConfigText(LISTENER + 'admin:\n  address: "127.0.0.1:9091"\n', 'loom.yaml', {}).ok);
+});

@@ -298,7 +298,7 @@ test('errors: an error code or a 5xx sets status ERROR and error.type; a 4xx doe
     const crashed = tracing.startRequest({}, info('req-500'));
     crashed.end(500);
     const missing = tracing.startRequest({}, info('req-404', { method: 'PURGE', host: undefined, userAgent: undefined }));
-    missing.end(404);
+    missing.end(404, 'LOOM_ERR_ROUTE_NOT_FOUND');
 
     await tracing.forceFlush();
     const spans = await receiver.waitForSpans((all) => all.length === 6);
@@ -333,7 +333,8 @@ test('errors: an error code or a 5xx sets status ERROR and error.type; a 4xx doe
     assert.equal(s500.parentSpanId, '', 'a new trace: root span');
 
     const s404 = spansOf(spans, missing.traceId, SPAN_KIND_SERVER)[0];
-    assert.equal(s404.statusCode, 0, 'a 4xx is not a server error');
+    assert.equal(s404.statusCode, 0, 'a 4xx is not a server error, even when Loom answered it');
+    assert.equal(s404.attributes['error.type'], undefined);
     assert.equal(s404.name, 'HTTP', 'an unknown method is named HTTP');
     assert.equal(s404.attributes['http.request.method'], '_OTHER');
     assert.equal(s404.attributes['http.request.method_original'], 'PURGE');
