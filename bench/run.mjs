@@ -478,6 +478,35 @@ function summarize(runs, proxies, scenario) {
   return { rows, bestNode: bestNode?.proxy ?? null };
 }
 
+/**
+ * Per-round ratios of `a` to `b` (each round runs them minutes apart at most, so a shared,
+ * drifting machine affects both alike): median, min and max over the rounds both finished.
+ */
+function pairedRatio(runs, scenario, a, b) {
+  const key = scenario === 'big' ? 'mibps' : 'rps';
+  const value = (p, round) => runs.find((r) => r.proxy === p && r.scenario === scenario && r.round === round && !r.error)?.wrk[key];
+  const ratios = [...new Set(runs.filter((r) => r.scenario === scenario).map((r) => r.round))]
+    .map((round) => [value(a, round), value(b, round)])
+    .filter(([va, vb]) => va != null && vb)
+    .map(([va, vb]) => va / vb);
+  return ratios.length ? { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), n: ratios.length } : null;
+}
+
+/** Paired ratios of every Loom variant to nginx, to the best Node peer, and (variants) to `loom`. */
+function pairedTable(runs, summary, scenario) {
+  const present = new Set(summary.rows.filter((r) => r.n).map((r) => r.proxy));
+  const lines = [];
+  for (const a of summary.rows.map((r) => r.proxy).filter((p) => p.startsWith('loom') && present.has(p))) {
+    const refs = [...(present.has('nginx') ? ['nginx'] : []), ...(summary.bestNode ? [summary.bestNode] : []), ...(a !== 'loom' && present.has('loom') ? ['loom'] : [])];
+    for (const b of refs) {
+      const r = pairedRatio(runs, scenario, a, b);
+      if (r) lines.push(`| ${PROXIES[a].label} | ${PROXIES[b].label} | ${fmtRatio(r.median)} | ${fmtRatio(r.min)}–${fmtRatio(r.max)} | ${r.n} |`);
+    }
+  }
+  if (!lines.length) return '';
+  return `\nPer-round ratios (the two ran back to back in each round; median over rounds):\n\n| proxy | to | median ratio | range | rounds |\n|---|---|---:|---:|---:|\n${lines.join('\n')}\n`;
+}
+
 function table(summary, scenario) {
   const big = scenario === 'big';
   const head = ['proxy', 'req/s', 'p50', 'p99', ...(big ? ['MiB/s', 'MiB/s per core'] : ['req/s per core']), 'proxy CPU', 'wrk+origin CPU', 'CPU0 busy', 'foreign CPU', 'vs nginx', `vs best Node peer${summary.bestNode ? ` (${PROXIES[summary.bestNode].label})` : ''}`, 'spread', 'errors'];
@@ -597,7 +626,7 @@ async function main() {
     `wrk -t${opts.threads} -c${opts.connections} -d${opts.duration}s --timeout ${opts.timeout}s --latency after a ${opts.warmup} s warm-up, ${opts.rounds} interleaved round(s), medians.\n`;
   for (const s of opts.scenario) {
     summaries[s] = summarize(runs, proxies, s);
-    report += `\n### ${s}: GET ${SCENARIOS[s].path} — ${SCENARIOS[s].what}\n\n${table(summaries[s], s)}\n`;
+    report += `\n### ${s}: GET ${SCENARIOS[s].path} — ${SCENARIOS[s].what}\n\n${table(summaries[s], s)}\n${pairedTable(runs, summaries[s], s)}`;
   }
   report += '\n"per core" = figure ÷ the CPU share the proxy process tree actually used (utime+stime from /proc/PID/stat over the measured window). ' +
     '"wrk+origin CPU" near 100% (or "CPU0 busy" near 100%) means the load side is the limit and the proxy figure is a floor. ' +

@@ -15,7 +15,7 @@
 //   POST /reload                                       reload the config file now
 //   POST|DELETE /upstreams/{name}/endpoints/{address}/drain   take an endpoint out of / back into rotation
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { CompiledRoute } from '../compile/compile.js';
 import type { AdminConfig, GatewayConfig, MetricsConfig } from '../config/types.js';
@@ -23,6 +23,7 @@ import type { GatewayMetrics } from '../observability/metrics/gateway-metrics.js
 import type { ReloadOutcome } from '../runtime/config-reloader.js';
 import { refreshAvailability } from '../upstream/endpoint.js';
 import type { UpstreamGroup } from '../upstream/upstream-group.js';
+import { boundAddress, listenOn } from '../listener/bind.js';
 import { AdminAuth } from './admin-auth.js';
 import { redactConfig } from './redact-config.js';
 import { routeView, upstreamView, endpointView } from './views.js';
@@ -114,18 +115,11 @@ export class AdminServer {
   }
 
   listen(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host: this.config.host === '' ? undefined : this.config.host, port: this.config.port }, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    return listenOn(this.server, this.config.host, this.config.port);
   }
 
   address(): { host: string; port: number } | null {
-    const a = this.server.address() as AddressInfo | null;
-    return a ? { host: a.address, port: a.port } : null;
+    return boundAddress(this.server);
   }
 
   /**

@@ -2,10 +2,11 @@
 // Later listener kinds (https, h2c, http3) implement the same small surface:
 // listen / address / drain / close.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ListenerConfig } from '../config/types.js';
 import { ERROR_CODES, type GatewayErrorCode } from '../errors.js';
+import { boundAddress, listenOn } from './bind.js';
 import { handleRequest, type RequestHandlerContext } from '../proxy/handle-request.js';
 
 /** Downstream connection limits (fixed for now; docs/operations.md lists them). */
@@ -79,18 +80,11 @@ export class HttpListener {
   }
 
   listen(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host: this.config.host === '' ? undefined : this.config.host, port: this.config.port }, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    return listenOn(this.server, this.config.host, this.config.port);
   }
 
   address(): { host: string; port: number } | null {
-    const a = this.server.address() as AddressInfo | null;
-    return a ? { host: a.address, port: a.port } : null;
+    return boundAddress(this.server);
   }
 
   /**
