@@ -45,27 +45,32 @@ async function main(argv: readonly string[]): Promise<number> {
 
 async function run(configPath: string, logLevel: Parameters<typeof createLogger>[0]['level'], logFormat: 'json' | 'pretty'): Promise<number> {
   const logger = createLogger({ level: logLevel, format: logFormat });
+  // Batched access log: lines reach stdout at most 200 ms late (see access-log.ts).
+  const accessLog = new AccessLog(logger, { batchBytes: 16 * 1024 });
+  const gateway = new Gateway({ logger, accessLog });
+  const reloader = new ConfigReloader(gateway, configPath, logger);
+  gateway.setReloader(() => reloader.reload('api'));
+  // Watch before the first read: a change made while Loom starts is reloaded once it runs.
+  let started!: (ok: boolean) => void;
+  reloader.watch(new Promise<boolean>((resolve) => (started = resolve)));
+  process.on('SIGHUP', () => void reloader.reload('signal'));
   const result = await loadConfigFile(configPath, process.env);
   if (!result.ok) {
+    reloader.close();
     process.stderr.write(`${formatConfigErrors(result.errors)}\n`);
     logger.error({ file: configPath, errors: result.errors.length }, 'invalid config');
     logger.flush();
     return 2;
   }
-  // Batched access log: lines reach stdout at most 200 ms late (see access-log.ts).
-  const accessLog = new AccessLog(logger, { batchBytes: 16 * 1024 });
-  const gateway = new Gateway({ logger, accessLog });
   try {
     await gateway.start(result.config);
   } catch (err) {
+    reloader.close();
     logger.error({ err }, 'could not start');
     logger.flush();
     return 1;
   }
-  const reloader = new ConfigReloader(gateway, configPath, logger);
-  gateway.setReloader(() => reloader.reload('api'));
-  reloader.watch();
-  process.on('SIGHUP', () => void reloader.reload('signal'));
+  started(true);
   return new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {

@@ -42,8 +42,13 @@ export class ConfigReloader {
     this.stats = gateway.reloadStats;
   }
 
-  /** Starts watching the file. */
-  watch(): void {
+  /**
+   * Starts watching the file. Reloads caused by changes seen before `after` settles (the
+   * gateway's start) wait for it, so a change made while Loom starts is applied once it runs,
+   * never lost: the `loom` command calls this before it reads the file for the first time.
+   */
+  watch(after?: Promise<unknown>): void {
+    if (after !== undefined) this.queue = this.queue.then(() => after).catch(() => undefined);
     const name = basename(this.file);
     this.watcher = watch(dirname(this.file), (_event, changed) => {
       if (changed !== null && changed !== name) return;

@@ -16,9 +16,24 @@ export interface LoomProcess {
   readonly stderr: () => string;
   /** Peak resident set size of the process so far, in bytes (VmHWM). */
   peakRss(): number;
-  /** Resolves with the first log line from index `from` on that satisfies `match`. */
-  waitForLine(match: (line: Record<string, unknown>) => boolean, from?: number): Promise<Record<string, unknown>>;
+  /**
+   * Resolves with the first log line from index `from` on that satisfies `match`; rejects
+   * after `timeoutMs` (default 60 s) with the last lines, so a missing line fails with
+   * context instead of holding the test until the runner's timeout.
+   */
+  waitForLine(match: (line: Record<string, unknown>) => boolean, from?: number, timeoutMs?: number): Promise<Record<string, unknown>>;
   exited: Promise<number | null>;
+}
+
+/** `state R, cpu 1234 ticks` from /proc (Linux), for failure messages. */
+function processState(pid: number | undefined): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return `pid ${pid} state ${fields[0]}, cpu ${Number(fields[11]) + Number(fields[12])} ticks`;
+  } catch {
+    return `pid ${pid} gone`;
+  }
 }
 
 export function writeTempConfig(yaml: string): string {
@@ -36,9 +51,24 @@ export function startLoomProcess(configFile: string, args: string[] = [], env: N
   });
   const lines: Record<string, unknown>[] = [];
   const waiters = new Set<{ match: (l: Record<string, unknown>) => boolean; from: number; resolve: (l: Record<string, unknown>) => void }>();
-  const waitForLine = (match: (l: Record<string, unknown>) => boolean, from = 0): Promise<Record<string, unknown>> => {
+  const waitForLine = (match: (l: Record<string, unknown>) => boolean, from = 0, timeoutMs = 60_000): Promise<Record<string, unknown>> => {
     for (let i = from; i < lines.length; i++) if (match(lines[i])) return Promise.resolve(lines[i]);
-    return new Promise((resolve) => waiters.add({ match, from, resolve }));
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        match,
+        from,
+        resolve: (line: Record<string, unknown>) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        const tail = lines.slice(-5).map((l) => JSON.stringify(l)).join('\n');
+        reject(new Error(`no matching log line within ${timeoutMs} ms (from line ${from} of ${lines.length}); process: ${processState(child.pid)}; last lines:\n${tail}\nstderr: ${err.slice(-500)}`));
+      }, timeoutMs);
+      waiters.add(waiter);
+    });
   };
   let err = '';
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
