@@ -28,6 +28,10 @@ export const ERROR_CODES = {
   LOOM_ERR_UPSTREAM_TIMEOUT: { status: 504, source: 'upstream', retryable: false, message: 'timed out waiting for the upstream' },
   LOOM_ERR_CLIENT_ABORTED: { status: 499, source: 'client', retryable: false, message: 'the client closed the connection' },
   LOOM_ERR_INTERNAL: { status: 500, source: 'internal', retryable: false, message: 'internal gateway error' },
+  // Admin API only.
+  LOOM_ERR_NOT_FOUND: { status: 404, source: 'client', retryable: false, message: 'no admin endpoint, upstream or endpoint by that name' },
+  LOOM_ERR_UNAUTHORIZED: { status: 401, source: 'client', retryable: false, message: 'valid admin credentials are required' },
+  LOOM_ERR_NO_CONFIG_FILE: { status: 409, source: 'client', retryable: false, message: 'the gateway was not started from a config file, so there is nothing to reload' },
 } as const satisfies Record<string, GatewayErrorSpec>;
 
 export type GatewayErrorCode = keyof typeof ERROR_CODES;

@@ -18,6 +18,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { CompiledRoute } from '../compile/compile.js';
+import { ERROR_CODES, type GatewayErrorCode } from '../errors.js';
 import type { AdminConfig, GatewayConfig, MetricsConfig } from '../config/types.js';
 import type { GatewayMetrics } from '../observability/metrics/gateway-metrics.js';
 import type { ReloadOutcome } from '../runtime/config-reloader.js';
@@ -60,7 +61,9 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(res.req.method === 'HEAD' ? undefined : text);
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string, headers?: Record<string, string | string[]>): void {
+/** The proxy's error shape (docs/errors.md), from the shared code table; admin answers carry no request id. */
+function sendError(res: ServerResponse, code: GatewayErrorCode, message: string = ERROR_CODES[code].message, headers?: Record<string, string | string[]>): void {
+  const { status } = ERROR_CODES[code];
   send(res, status, { error: { code, status, message } }, headers);
 }
 
@@ -95,7 +98,7 @@ export class AdminServer {
       });
       this.handle(req, res).catch((err: unknown) => {
         this.logger.error({ err, path: req.url }, 'admin request failed');
-        if (!res.headersSent) sendError(res, 500, 'LOOM_ERR_INTERNAL', 'the admin request failed; see the gateway log');
+        if (!res.headersSent) sendError(res, 'LOOM_ERR_INTERNAL', 'the admin request failed; see the gateway log');
         else res.destroy();
       });
     });
@@ -152,25 +155,25 @@ export class AdminServer {
       if (handler === undefined) {
         const allow = Object.keys(route.methods);
         if (allow.includes('GET')) allow.push('HEAD');
-        sendError(res, 405, 'LOOM_ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}`, { allow: allow.join(', ') });
+        sendError(res, 'LOOM_ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}`, { allow: allow.join(', ') });
         return;
       }
       if (!route.open && this.auth !== null && !(await this.auth.check(req.headers.authorization))) {
         this.logger.warn({ path, client_ip: req.socket.remoteAddress }, 'admin request without valid credentials');
-        sendError(res, 401, 'LOOM_ERR_UNAUTHORIZED', 'valid admin credentials are required', { 'www-authenticate': this.auth.challenges() });
+        sendError(res, 'LOOM_ERR_UNAUTHORIZED', undefined, { 'www-authenticate': this.auth.challenges() });
         return;
       }
       let params: string[];
       try {
         params = m.slice(1).map((p) => decodeURIComponent(p));
       } catch {
-        sendError(res, 400, 'LOOM_ERR_BAD_REQUEST', 'the path is not valid percent-encoding');
+        sendError(res, 'LOOM_ERR_BAD_REQUEST', 'the path is not valid percent-encoding');
         return;
       }
       await handler(req, res, params);
       return;
     }
-    sendError(res, 404, 'LOOM_ERR_NOT_FOUND', `no admin endpoint at ${path}`);
+    sendError(res, 'LOOM_ERR_NOT_FOUND', `no admin endpoint at ${path}`);
   }
 
   private group(name: string): UpstreamGroup | undefined {
@@ -187,7 +190,7 @@ export class AdminServer {
         methods: {
           GET: (_q, res, [name]) => {
             const g = this.group(name);
-            if (g === undefined) sendError(res, 404, 'LOOM_ERR_NOT_FOUND', `no upstream named "${name}"`);
+            if (g === undefined) sendError(res, 'LOOM_ERR_NOT_FOUND', `no upstream named "${name}"`);
             else send(res, 200, upstreamView(g));
           },
         },
@@ -229,9 +232,9 @@ export class AdminServer {
 
   private drain(res: ServerResponse, name: string, address: string, drained: boolean): void {
     const g = this.group(name);
-    if (g === undefined) return sendError(res, 404, 'LOOM_ERR_NOT_FOUND', `no upstream named "${name}"`);
+    if (g === undefined) return sendError(res, 'LOOM_ERR_NOT_FOUND', `no upstream named "${name}"`);
     const e = g.endpoints.find((x) => x.address === address);
-    if (e === undefined) return sendError(res, 404, 'LOOM_ERR_NOT_FOUND', `upstream "${name}" has no endpoint "${address}"`);
+    if (e === undefined) return sendError(res, 'LOOM_ERR_NOT_FOUND', `upstream "${name}" has no endpoint "${address}"`);
     if (e.drained !== drained) {
       e.drained = drained;
       refreshAvailability(e);
@@ -242,7 +245,7 @@ export class AdminServer {
 
   private async reload(res: ServerResponse): Promise<void> {
     const pending = this.backend.reloadFromSource();
-    if (pending === null) return sendError(res, 409, 'LOOM_ERR_NO_CONFIG_FILE', 'this gateway was not started from a config file, so there is nothing to reload');
+    if (pending === null) return sendError(res, 'LOOM_ERR_NO_CONFIG_FILE');
     const outcome = await pending;
     if (outcome.ok) send(res, 200, { status: 'reloaded' });
     else if ('errors' in outcome) send(res, 400, { status: 'rejected', errors: outcome.errors });
@@ -251,7 +254,7 @@ export class AdminServer {
 
   private async metrics(res: ServerResponse): Promise<void> {
     const metrics = this.backend.metrics();
-    if (metrics === null) return sendError(res, 404, 'LOOM_ERR_NOT_FOUND', 'metrics are disabled');
+    if (metrics === null) return sendError(res, 'LOOM_ERR_NOT_FOUND', 'metrics are disabled');
     const text = await metrics.exposition();
     res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
     res.end(res.req.method === 'HEAD' ? undefined : text);
