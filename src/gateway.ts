@@ -7,6 +7,7 @@ import { compile } from './compile/compile.js';
 import type { GatewayConfig, ListenerConfig } from './config/types.js';
 import { HttpListener, LISTENER_LIMITS, type ListenerLimits } from './listener/http-listener.js';
 import { AdminServer, type AdminBackend } from './admin/admin-server.js';
+import { isLoopbackHost } from './config/address.js';
 import type { CompiledRoute } from './compile/compile.js';
 import { AccessLog } from './observability/access-log.js';
 import { GatewayMetrics, type MetricsStateSource } from './observability/metrics/gateway-metrics.js';
@@ -96,10 +97,6 @@ export class Gateway implements AdminBackend, MetricsStateSource {
       },
       'loom started',
     );
-    const admin = config.admin;
-    if (admin.enabled && admin.auth === undefined && !isLoopback(admin.host)) {
-      this.logger.warn({ admin: admin.address }, 'the admin API accepts connections from other hosts without authentication; configure admin.auth or bind it to 127.0.0.1');
-    }
   }
 
   /** What `POST /reload` runs (the `loom` command passes its ConfigReloader). */
@@ -127,6 +124,7 @@ export class Gateway implements AdminBackend, MetricsStateSource {
     const wanted = new Map(config.listeners.map((l) => [bindKey(l), l]));
     const opened: HttpListener[] = [];
     let newAdmin: AdminServer | null = null;
+    let tracing: { key: string; tracing: Tracing | null };
     try {
       for (const [key, l] of wanted) {
         if (this.listeners.has(key)) continue;
@@ -138,14 +136,17 @@ export class Gateway implements AdminBackend, MetricsStateSource {
         newAdmin = new AdminServer(config.admin, config.metrics, this, this.logger);
         await newAdmin.listen();
       }
+      tracing = this.tracingFor(config);
     } catch (err) {
       for (const l of opened) l.destroy();
       if (newAdmin !== null) void newAdmin.close();
       await snapshot.release();
       throw err;
     }
-    snapshot.tracing = this.tracingFor(config);
     // Commit: nothing below can fail.
+    this.tracingKey = tracing.key;
+    this.tracing = tracing.tracing;
+    snapshot.tracing = tracing.tracing;
     for (const l of opened) this.listeners.set(bindKey(l.config), l);
     const removed: HttpListener[] = [];
     for (const [key, l] of this.listeners) {
@@ -160,6 +161,10 @@ export class Gateway implements AdminBackend, MetricsStateSource {
     if (newAdmin !== null) {
       if (this.admin !== null) void this.admin.close();
       this.admin = newAdmin;
+      const admin = config.admin;
+      if (admin.auth === undefined && !isLoopbackHost(admin.host)) {
+        this.logger.warn({ admin: admin.address }, 'the admin API accepts connections from other hosts without authentication; configure admin.auth or bind it to 127.0.0.1');
+      }
     } else if (!config.admin.enabled && this.admin !== null) {
       void this.admin.close();
       this.admin = null;
@@ -176,14 +181,12 @@ export class Gateway implements AdminBackend, MetricsStateSource {
   /**
    * The Tracing for `config`: the running one while its settings are unchanged, else a
    * new one (the old one is shut down, flushing its spans, once no snapshot uses it).
+   * Pure until apply() commits the result.
    */
-  private tracingFor(config: GatewayConfig): Tracing | null {
+  private tracingFor(config: GatewayConfig): { key: string; tracing: Tracing | null } {
     const key = config.tracing === undefined ? '' : JSON.stringify(config.tracing);
-    if (key !== this.tracingKey) {
-      this.tracingKey = key;
-      this.tracing = config.tracing === undefined ? null : Tracing.create(config.tracing, this.logger);
-    }
-    return this.tracing;
+    if (key === this.tracingKey) return { key, tracing: this.tracing };
+    return { key, tracing: config.tracing === undefined ? null : Tracing.create(config.tracing, this.logger) };
   }
 
   /** Releases an old snapshot's state once its last request has finished. */
@@ -325,9 +328,6 @@ export class Gateway implements AdminBackend, MetricsStateSource {
   }
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
 
 /** The admin listener must be rebound when its address changes (port 0 never rebinds). */
 function adminBindChanged(running: { host: string; port: number }, next: { host: string; port: number }): boolean {

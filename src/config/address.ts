@@ -60,3 +60,9 @@ export function bindsOverlap(a: HostPort, b: HostPort): boolean {
   const lb = LOOPBACK_NAMES.get(hb);
   return la !== undefined && lb !== undefined && la.some((x) => lb.includes(x));
 }
+
+/** Whether a listen host accepts connections from this machine only (`localhost`, 127.x, ::1). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return LOOPBACK_NAMES.has(h) || h.startsWith('127.');
+}

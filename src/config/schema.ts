@@ -229,7 +229,7 @@ export const LOOM_SCHEMA: JsonSchema = {
         enabled: bool('Record metrics. `false` takes their cost off the request path and removes the endpoint.', D.metrics.enabled),
         prometheus: obj('Prometheus text exposition on the admin listener.', {
           enabled: bool('Serve the metrics endpoint (`false` behaves as `metrics.enabled: false`).', D.metrics.prometheus.enabled),
-          path: str('Path of the metrics endpoint on the admin listener.', D.metrics.prometheus.path),
+          path: str('Path of the metrics endpoint on the admin listener; not one the admin API uses (`/health`, `/upstreams`, …).', D.metrics.prometheus.path),
         }),
         opentelemetry: obj('OpenTelemetry metrics export. Not supported yet.', {
           enabled: bool('Export metrics over OTLP.'),

@@ -72,11 +72,16 @@ export function checkSemantics(data: unknown, index: SourceIndex): Problem[] {
     const path = str(data.metrics.prometheus.path);
     if (path !== undefined && !/^\/[\x21-\x7e]*$/.test(path)) {
       report(['metrics', 'prometheus', 'path'], 'value', 'invalid_path', `invalid metrics path "${path}"`, 'write an absolute path such as /metrics');
+    } else if (path !== undefined && ADMIN_PATHS.some((p) => path === p || path.startsWith('/upstreams/'))) {
+      report(['metrics', 'prometheus', 'path'], 'value', 'invalid_path', `metrics path "${path}" would hide an admin endpoint`, 'choose a path of its own, such as /metrics');
     }
   }
   if (isObj(data.tracing)) checkTracing(data.tracing, report);
   return out;
 }
+
+/** Paths the admin API serves itself (admin-server.ts); the metrics path may not take one. */
+const ADMIN_PATHS = ['/health', '/ready', '/upstreams', '/routes', '/config', '/plugins', '/reload'];
 
 /** bcrypt as written by htpasswd -B, bcryptjs and most libraries. */
 const BCRYPT_HASH = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;

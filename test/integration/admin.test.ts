@@ -695,3 +695,30 @@ upstreams:
     assert.equal(code, 0, loom.stderr());
   });
 });
+
+describe('admin API: exposure warning', () => {
+  test('binding the admin API beyond loopback without auth logs a warning, at start and when a reload moves it', async () => {
+    const up = await startUpstream('u');
+    const body = (address: string) =>
+      configWith(`
+routes:
+  - { id: r, path: /api/*, upstream: u }
+upstreams:
+  - { name: u, endpoints: ["${up.address}"] }
+admin:
+  address: "${address}"
+`);
+    const WARNING = 'the admin API accepts connections from other hosts without authentication; configure admin.auth or bind it to 127.0.0.1';
+    const g = await startGateway(body('127.0.0.1:0'));
+    try {
+      assert.equal(g.logs.filter((l) => l.msg === WARNING).length, 0, 'loopback: no warning');
+      await g.gateway.reload(load(body('0.0.0.0:0')));
+      const line = await g.waitForLog((l) => l.msg === WARNING);
+      assert.equal(line.level, 40);
+      assert.equal(line.admin, '0.0.0.0:0');
+    } finally {
+      await g.stop();
+      await up.close();
+    }
+  });
+});

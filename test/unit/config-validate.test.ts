@@ -375,3 +375,11 @@ test('listen addresses that would take the same socket clash: every-interface, l
   assert.match(e.hint ?? '', /port of its own/);
   assert.ok(loadConfigText(LISTENER + 'admin:\n  address: "127.0.0.1:9091"\n', 'loom.yaml', {}).ok);
 });
+
+test('the metrics path may not hide an admin endpoint', () => {
+  for (const path of ['/health', '/ready', '/upstreams', '/upstreams/x', '/routes', '/config', '/plugins', '/reload']) {
+    const [e] = expectErrors(LISTENER + `metrics:\n  prometheus:\n    path: "${path}"\n`, [[6, 11, 'metrics.prometheus.path', 'invalid_path']]);
+    assert.match(e.message, /would hide an admin endpoint/);
+  }
+  assert.ok(loadConfigText(LISTENER + 'metrics:\n  prometheus:\n    path: /prom\n', 'loom.yaml', {}).ok);
+});
