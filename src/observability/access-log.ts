@@ -144,14 +144,14 @@ export class AccessLog {
   }
 
   private jsonLine(x: ProxyExchange): string {
-    const duration = Math.round(x.elapsed() * 1000) / 1000;
+    const duration = Math.round(x.durationMs * 1000) / 1000;
     const h = x.req.headers;
     const trace = x.trace === null ? '' : `,"trace_id":"${x.trace.traceId}"`;
     return `{"level":30,"time":${this.time()}${this.bindings},"msg":"request","request_id":${jsonString(x.requestId)},"method":${jsonOrNull(x.req.method)},"path":${jsonString(x.path)},"host":${jsonOrNull(h.host)},"route":${jsonOrNull(x.route?.id)},"upstream":${jsonOrNull(x.group?.name)},"endpoint":${jsonOrNull(x.endpoint?.address)},"status":${x.status},"duration_ms":${duration},"bytes":${x.bytes},"tries":${x.tries},"client_ip":${jsonString(x.clientIp)},"user_agent":${jsonOrNull(h['user-agent'])},"error":${jsonOrNull(x.error?.code)}${trace}}\n`;
   }
 
   private combinedLine(x: ProxyExchange): string {
-    const duration = Math.round(x.elapsed() * 1000) / 1000;
+    const duration = Math.round(x.durationMs * 1000) / 1000;
     const req = x.req;
     const h = req.headers;
     const requestLine = `${req.method ?? '-'} ${req.url ?? '-'} HTTP/${req.httpVersion ?? '1.1'}`;

@@ -408,14 +408,13 @@ export class ProxyExchange {
       this.group!.retryBudget!.retryFinished();
     }
     this.snapshot.unpin();
+    this.durationMs = performance.now() - this.startedAt;
     if (this.trace !== null) this.trace.end(this.status, this.error?.code);
     this.observer.onExchangeEnd(this);
   }
 
-  /** Milliseconds since the request arrived. */
-  elapsed(): number {
-    return performance.now() - this.startedAt;
-  }
+  /** Milliseconds from arrival to the end of the exchange; set once by finish(), read by the observers. */
+  durationMs = 0;
 }
 
 function clearTryTimer(t: UpstreamTry): void {

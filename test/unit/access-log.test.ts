@@ -31,7 +31,7 @@ const exchange = (over: Partial<Record<string, unknown>>): ProxyExchange =>
     tries: 1,
     clientIp: '::1',
     error: null,
-    elapsed: () => 1.23456,
+    durationMs: 1.23456,
     ...over,
   }) as unknown as ProxyExchange;
 

@@ -67,7 +67,8 @@ export interface RecordedExchange {
   readonly req: { readonly method?: string };
   readonly status: number;
   readonly tries: number;
-  elapsed(): number;
+  /** Milliseconds from arrival to the end of the response. */
+  readonly durationMs: number;
 }
 
 export class GatewayMetrics {
@@ -182,7 +183,7 @@ export class GatewayMetrics {
     const m = methodIndex(x.req.method ?? 'GET');
     const key = m * 1000 + x.status;
     s.counts.set(key, (s.counts.get(key) ?? 0) + 1);
-    (s.durations[m] ??= new HistogramSeries()).observe(x.elapsed() / 1000);
+    (s.durations[m] ??= new HistogramSeries()).observe(x.durationMs / 1000);
     if (x.tries > 1 && x.group !== null) this.upstream(x.group.name).retries += x.tries - 1;
   }
 
