@@ -1,4 +1,4 @@
-// Maps an error from undici (or the socket under it) to a GatewayError with a code,
+// Maps an error from the upstream connection (or the socket under it) to a GatewayError with a code,
 // a status (502/504/499) and whether another try could help.
 import { GatewayError } from '../errors.js';
 
@@ -19,20 +19,17 @@ export function classifyUpstreamError(err: unknown, upstream: string, phase: 'co
     case 'ENETUNREACH':
     case 'EADDRNOTAVAIL':
       return new GatewayError('LOOM_ERR_UPSTREAM_CONNECT', `could not connect to upstream "${upstream}" (${code})`, cause);
-    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'LOOM_H1_CONNECT_TIMEOUT':
       return new GatewayError('LOOM_ERR_UPSTREAM_CONNECT_TIMEOUT', `timed out connecting to upstream "${upstream}"`, cause);
-    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'LOOM_H1_HEADERS_TIMEOUT':
       return new GatewayError('LOOM_ERR_UPSTREAM_TIMEOUT', `upstream "${upstream}" did not answer in time`, cause);
-    case 'UND_ERR_BODY_TIMEOUT':
+    case 'LOOM_H1_BODY_TIMEOUT':
       return new GatewayError('LOOM_ERR_UPSTREAM_TIMEOUT', `upstream "${upstream}" stalled while sending the body`, cause);
-    case 'UND_ERR_INVALID_ARG':
-    case 'UND_ERR_NOT_SUPPORTED':
-      // undici refused the request as built from the client's (a header it cannot send).
+    case 'LOOM_H1_INVALID_HEADER':
+      // A header of the client's request that cannot be sent upstream (CR or LF in it).
       return new GatewayError('LOOM_ERR_BAD_REQUEST', `the request cannot be forwarded: ${(err as Error).message}`, cause);
-    case 'UND_ERR_ABORTED':
+    case 'LOOM_H1_ABORTED':
       return new GatewayError('LOOM_ERR_CLIENT_ABORTED', undefined, cause);
-    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
-    case 'UND_ERR_INFO':
     case 'HPE_INVALID_CONSTANT':
     case 'HPE_INVALID_STATUS':
     case 'HPE_INVALID_HEADER_TOKEN':

@@ -115,16 +115,16 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], info: Forwar
   return out;
 }
 
-/** Filter the upstream response's raw headers (undici gives Buffers) into a flat list for `res.writeHead`. Hot path: one pass. */
-export function filterResponseHeaders(raw: readonly Buffer[], requestId: string): string[] {
+/** Filter the upstream response's headers (flat [name, value, …]) into a flat list for `res.writeHead`. Hot path: one pass. */
+export function filterResponseHeaders(raw: readonly string[], requestId: string): string[] {
   const out: string[] = [];
   let nominated: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1');
+    const name = raw[i];
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'connection') {
-        const tokens = connectionTokens(raw[i + 1].toString('latin1'));
+        const tokens = connectionTokens(raw[i + 1]);
         if (tokens !== null) {
           if (nominated === null) nominated = tokens;
           else for (const t of tokens) nominated.add(t);
@@ -133,7 +133,7 @@ export function filterResponseHeaders(raw: readonly Buffer[], requestId: string)
       continue;
     }
     if (lower === 'x-request-id') continue;
-    out.push(name, raw[i + 1].toString('latin1'));
+    out.push(name, raw[i + 1]);
   }
   if (nominated !== null) removeNamed(out, nominated);
   out.push('x-request-id', requestId);
@@ -151,13 +151,13 @@ function removeNamed(flat: string[], names: ReadonlySet<string>): void {
   flat.length = w;
 }
 
-/** Trailers from undici (flat Buffer list) → object for `res.addTrailers`, hop-by-hop removed. */
-export function trailersToObject(raw: readonly Buffer[]): Record<string, string> {
+/** Trailers (flat [name, value, …]) → object for `res.addTrailers`, hop-by-hop removed. */
+export function trailersToObject(raw: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1');
+    const name = raw[i];
     if (HOP_BY_HOP.has(name.toLowerCase())) continue;
-    out[name] = raw[i + 1].toString('latin1');
+    out[name] = raw[i + 1];
   }
   return out;
 }

@@ -4,13 +4,13 @@
 // request plus one UpstreamTry per try; event listeners are module-level functions that
 // find the exchange through a symbol on the emitter, so the hot path creates no closures.
 //
-// Streaming contract: the response body is written chunk by chunk; when the client is
-// RESPONSE_BUFFER_LIMIT behind, the upstream socket is paused and resumed on `drain`.
-// The request body is the client's stream (or a buffered copy when a retry policy needs
-// to resend it), read by undici with the same backpressure towards the upstream.
+// Streaming contract: the response body is written chunk by chunk, each chunk a view of
+// the upstream connection's read buffer, handed back (`flushed`) when its write completes;
+// when the client is RESPONSE_BUFFER_LIMIT behind, the upstream socket is paused and
+// resumed on `drain`. The request body is the client's stream (or a buffered copy when a
+// retry policy needs to resend it), written with the same backpressure towards the upstream.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { GatewayError } from '../errors.js';
 import type { CompiledRoute } from '../compile/compile.js';
 import { classifyFailure } from '../upstream/circuit-breaker.js';
@@ -156,14 +156,7 @@ export class ProxyExchange {
     this.endpoint = endpoint;
     endpoint.inflight++;
     t.dispatchedAt = performance.now();
-    const opts: Dispatcher.DispatchOptions = {
-      method: plan.method as Dispatcher.HttpMethod,
-      path: plan.path,
-      headers,
-      body: plan.body,
-      headersTimeout: plan.headersTimeout,
-    };
-    t.slot = t.pool.dispatch(opts, t);
+    t.slot = t.pool.dispatch({ method: plan.method, path: plan.path, headers, body: plan.body, headersTimeout: plan.headersTimeout }, t);
   }
 
   /** SelectionInput: the exchange itself is what selectors read (clientIp, headers, rawQuery). */
@@ -185,7 +178,7 @@ export class ProxyExchange {
     if (t !== this.current || this.finished) t.abort!(new GatewayError('LOOM_ERR_CLIENT_ABORTED'));
   }
 
-  tryHeaders(t: UpstreamTry, statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+  tryHeaders(t: UpstreamTry, statusCode: number, rawHeaders: string[], resume: () => void, statusText: string): boolean {
     // 1xx informational responses are not forwarded (101 belongs to the WebSocket issue).
     if (statusCode < 200) return true;
     if (t !== this.current || this.finished) return false;
@@ -209,11 +202,20 @@ export class ProxyExchange {
     return true;
   }
 
-  tryData(t: UpstreamTry, chunk: Buffer): boolean {
-    if (t !== this.current || this.finished) return false;
-    if (t.discarding) return true;
+  tryData(t: UpstreamTry, chunk: Buffer, flushed: () => void): boolean {
+    if (t !== this.current || this.finished) {
+      flushed();
+      return false;
+    }
+    if (t.discarding) {
+      flushed();
+      return true;
+    }
     this.bytes += chunk.length;
-    this.res.write(chunk);
+    // The chunk is a view of a read buffer the connection reuses once `flushed` has run. If
+    // the write is dropped (client socket already destroyed) the callback never comes and
+    // the connection replaces that buffer instead of reusing it.
+    this.res.write(chunk, flushed);
     // Pause the upstream only when the client is RESPONSE_BUFFER_LIMIT behind, not at the
     // socket's 16 KiB high-water mark: pausing per chunk starves the pipe (measured).
     if (this.res.writableLength < RESPONSE_BUFFER_LIMIT) return true;
@@ -221,7 +223,7 @@ export class ProxyExchange {
     return false;
   }
 
-  tryComplete(t: UpstreamTry, trailers: Buffer[] | null): void {
+  tryComplete(t: UpstreamTry, trailers: string[] | null): void {
     if (t !== this.current || this.finished) {
       this.endTry(t, t.status, undefined);
       return;

@@ -1,4 +1,4 @@
-// One try of a request against one endpoint: the undici dispatch handler. It only
+// One try of a request against one endpoint: the upstream connection's handler. It only
 // forwards undici's callbacks to its exchange, which ignores callbacks from a try that
 // is no longer current (an aborted or superseded one), so tries never get mixed up.
 // One object per try; the exchange does the work.
@@ -53,17 +53,16 @@ export class UpstreamTry implements PoolDispatchHandler {
     this.exchange.tryConnected(this);
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    return this.exchange.tryHeaders(this, statusCode, rawHeaders, resume, statusText);
+  onHeaders(statusCode: number, headers: string[], resume: () => void, statusText: string): boolean {
+    return this.exchange.tryHeaders(this, statusCode, headers, resume, statusText);
   }
 
-  onData(chunk: Buffer): boolean {
-    return this.exchange.tryData(this, chunk);
+  onData(chunk: Buffer, flushed: () => void): boolean {
+    return this.exchange.tryData(this, chunk, flushed);
   }
 
-  /** undici passes the raw trailers as Buffers (its typings say string[]). */
   onComplete(trailers: string[] | null): void {
-    this.exchange.tryComplete(this, trailers as unknown as Buffer[] | null);
+    this.exchange.tryComplete(this, trailers);
   }
 
   onError(err: Error): void {

@@ -14,7 +14,7 @@ import { CircuitBreaker } from '../upstream/circuit-breaker.js';
 import { ActiveHealthChecker, resetActiveHealth } from '../upstream/health/active-health-checker.js';
 import { OutlierDetector, resetOutlierState } from '../upstream/health/outlier-detector.js';
 import type { UpstreamConfig } from '../config/types.js';
-import { createEndpoint, inheritEndpointState, type UpstreamEndpoint } from '../upstream/endpoint.js';
+import { createEndpoint, inheritEndpointState, splitHostPort, type UpstreamEndpoint } from '../upstream/endpoint.js';
 import { EndpointPool } from '../upstream/endpoint-pool.js';
 import { createSelector } from '../upstream/selection/create-selector.js';
 import type { RandomSource } from '../upstream/selection/selector.js';
@@ -77,7 +77,7 @@ export class Snapshot {
       pools.push(
         this.acquire(
           poolKey,
-          () => new EndpointPool({ origin: `http://${address}`, pool: config.pool, timeout: config.timeout }),
+          () => new EndpointPool({ ...splitHostPort(address), address, pool: config.pool, timeout: config.timeout }),
           (pool) => pool.close(),
         ),
       );

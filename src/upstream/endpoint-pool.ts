@@ -1,53 +1,57 @@
 // Keep-alive connections to one endpoint, honouring `pool.max_open`, `pool.max_idle` and
-// `pool.idle_timeout`. Each undici Client holds one HTTP/1.1 connection (pipelining 1),
-// so "clients" and "connections" are the same count here.
+// `pool.idle_timeout`. Each Http1Connection carries one request at a time (and reconnects
+// when the upstream closed it), so "clients" and "connections" are the same count here.
 //
 // Why not undici's Pool: it has no notion of a maximum number of idle connections, and a
-// request routed through it pays for one more dispatch layer. This class is small and on
-// the hot path: `dispatch` scans at most `max_open` clients and allocates nothing.
-import { Client, type Dispatcher } from 'undici';
+// request routed through it pays for one more dispatch layer (and see http1-connection.ts
+// for why the connections are not undici Clients). This class is small and on the hot
+// path: `dispatch` scans at most `max_open` clients and allocates nothing.
 import type { PoolConfig, UpstreamTimeoutConfig } from '../config/types.js';
+import { Http1Connection, type Http1Handler, type Http1Request } from './http1/http1-connection.js';
 
 export interface EndpointPoolOptions {
-  readonly origin: string;
+  readonly host: string;
+  readonly port: number;
+  /** `host:port` as configured (the Host header when a request has none). */
+  readonly address: string;
   readonly pool: PoolConfig;
   readonly timeout: UpstreamTimeoutConfig;
 }
 
 /** A dispatch handler that is told when its request must wait for a busy connection. */
-export interface PoolDispatchHandler extends Dispatcher.DispatchHandler {
+export interface PoolDispatchHandler extends Http1Handler {
   /** Called synchronously from `dispatch` when every connection is busy and `max_open` is reached. */
   onQueued(): void;
 }
 
 interface PooledClient {
-  readonly client: Client;
+  readonly client: Http1Connection;
   /** Requests dispatched on this client that have not completed. */
   busy: number;
 }
 
 export class EndpointPool {
-  readonly origin: string;
+  readonly address: string;
   private readonly options: EndpointPoolOptions;
   private readonly clients: PooledClient[] = [];
   private closed = false;
 
   constructor(options: EndpointPoolOptions) {
-    this.origin = options.origin;
+    this.address = options.address;
     this.options = options;
   }
 
   /** Connections currently open or opening. */
   get openConnections(): number {
     let n = 0;
-    for (const c of this.clients) if (c.client.stats.connected || c.busy > 0) n++;
+    for (const c of this.clients) if (c.client.connected || c.busy > 0) n++;
     return n;
   }
 
   /** Connections open and not carrying a request. */
   get idleConnections(): number {
     let n = 0;
-    for (const c of this.clients) if (c.busy === 0 && c.client.stats.connected) n++;
+    for (const c of this.clients) if (c.busy === 0 && c.client.connected) n++;
     return n;
   }
 
@@ -59,7 +63,7 @@ export class EndpointPool {
    * Hot path. Sends the request on an idle client, a new one while under `max_open`, or
    * else queues it on the least busy one. Returns the slot to pass to `release`.
    */
-  dispatch(opts: Dispatcher.DispatchOptions, handler: PoolDispatchHandler): PooledClientSlot {
+  dispatch(opts: Http1Request, handler: PoolDispatchHandler): PooledClientSlot {
     let chosen: PooledClient | undefined;
     let leastBusy: PooledClient | undefined;
     for (let i = 0; i < this.clients.length; i++) {
@@ -91,14 +95,13 @@ export class EndpointPool {
 
   private addClient(): PooledClient {
     const { timeout, pool } = this.options;
-    const client = new Client(this.origin, {
-      pipelining: 1,
-      connect: { timeout: timeout.connect },
+    const client = new Http1Connection({
+      host: this.options.host,
+      port: this.options.port,
+      authority: this.options.address,
       connectTimeout: timeout.connect,
-      headersTimeout: timeout.read,
       bodyTimeout: timeout.idle,
       keepAliveTimeout: pool.idle_timeout,
-      keepAliveMaxTimeout: pool.idle_timeout,
     });
     const pooled: PooledClient = { client, busy: 0 };
     this.clients.push(pooled);
