@@ -102,7 +102,7 @@ const TRACE_CONTEXT = new W3CTraceContextPropagator();
 const BAGGAGE = new W3CBaggagePropagator();
 const EXTRACTOR = new CompositePropagator({ propagators: [TRACE_CONTEXT, BAGGAGE] });
 
-/** Appends to a flat undici header list. */
+/** Appends to a flat [name, value, …] header list. */
 const ARRAY_SETTER: TextMapSetter<string[]> = {
   set(carrier, key, value) {
     carrier.push(key, value);

@@ -376,7 +376,7 @@ export class ProxyExchange {
 
   queueTimedOut(t: UpstreamTry): void {
     t.queueTimer = null;
-    // Still queued inside undici: its abort is not known yet, so settle the try now;
+    // Still queued on a busy connection: its abort is not known yet, so settle the try now;
     // tryConnected will abort the request before it is written.
     if (t !== this.current || this.finished || t.ended) return;
     this.tryError(t, new GatewayError('LOOM_ERR_POOL_TIMEOUT', `every connection to upstream "${this.group?.name}" stayed busy for timeout.read`));
@@ -400,7 +400,7 @@ export class ProxyExchange {
     }
     const t = this.current;
     if (t !== null && !t.ended && t.abort === null) {
-      // Never connected (queued or not yet written): settle it now; undici aborts it later.
+      // Never connected (queued or not yet written): settle it now; the connection aborts it later.
       this.endTry(t, undefined, new GatewayError('LOOM_ERR_CLIENT_ABORTED'));
     }
     if (this.budgeted) this.group!.retryBudget!.requestFinished();

@@ -1,5 +1,5 @@
 // One try of a request against one endpoint: the upstream connection's handler. It only
-// forwards undici's callbacks to its exchange, which ignores callbacks from a try that
+// forwards the connection's callbacks to its exchange, which ignores callbacks from a try that
 // is no longer current (an aborted or superseded one), so tries never get mixed up.
 // One object per try; the exchange does the work.
 import type { PoolDispatchHandler, EndpointPool, PooledClientSlot } from '../upstream/endpoint-pool.js';

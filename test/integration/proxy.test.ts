@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { startGateway, configWith, type RunningGateway } from '../helpers/gateway.js';
 import { send } from '../helpers/http-client.js';
+import { request as httpRequest } from 'node:http';
 
 describe('proxy end to end', () => {
   let a: TestUpstream;
@@ -156,6 +157,41 @@ upstreams:
     assert.equal(res.status, 200);
     assert.equal(res.body, 'part one,part two');
     assert.equal(res.trailers['x-checksum'], 'abc123');
+  });
+
+  test('request trailers of a chunked upload reach the upstream', async () => {
+    const up = await startUpstream('t', (req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => res.end(JSON.stringify({ body, trailers: req.trailers })));
+    });
+    const g = await startGateway(configWith(`
+routes:
+  - { id: t, path: /*, upstream: t }
+upstreams:
+  - name: t
+    endpoints: ["${up.address}"]
+`));
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port: g.port, path: '/up', method: 'POST', headers: { trailer: 'x-digest' } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve(text));
+        });
+        req.on('error', reject);
+        req.write('part one,');
+        req.addTrailers({ 'x-digest': 'sha-256=abc', connection: 'close' });
+        req.end('part two');
+      });
+      const { body, trailers } = JSON.parse(answer) as { body: string; trailers: Record<string, string> };
+      assert.equal(body, 'part one,part two');
+      assert.equal(trailers['x-digest'], 'sha-256=abc');
+      assert.equal(trailers.connection, undefined);
+    } finally {
+      await g.stop();
+      await up.close();
+    }
   });
 
   test('request bodies reach the upstream intact (content-length and chunked)', async () => {

@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ResponseParser, ResponseProtocolError, type ResponseSink } from '../../src/upstream/http1/response-parser.js';
+import { ResponseParser, type ResponseSink } from '../../src/upstream/http1/response-parser.js';
+import { Http1Error } from '../../src/upstream/http1/http1-error.js';
 
 interface Parsed {
   status: number;
@@ -46,7 +47,7 @@ const one = (s: string): Buffer[] => [Buffer.from(s, 'latin1')];
 const bytewise = (s: string): Buffer[] => [...Buffer.from(s, 'latin1')].map((b) => Buffer.from([b]));
 
 function protocolError(pieces: Buffer[], code: string): void {
-  assert.throws(() => parse(pieces), (e: unknown) => e instanceof ResponseProtocolError && e.code === code);
+  assert.throws(() => parse(pieces), (e: unknown) => e instanceof Http1Error && e.code === code);
 }
 
 describe('HTTP/1.1 response parser', () => {

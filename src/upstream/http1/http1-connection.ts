@@ -18,6 +18,7 @@
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { ResponseParser, type ResponseSink } from './response-parser.js';
+import { Http1Error } from './http1-error.js';
 
 export interface Http1Request {
   readonly method: string;
@@ -25,7 +26,7 @@ export interface Http1Request {
   readonly path: string;
   /** Flat [name, value, …]; Host is added when missing, and the body's framing headers. */
   readonly headers: readonly string[];
-  /** null: no body; a Buffer is sent with Content-Length; a stream with its Content-Length or chunked. */
+  /** null: no body; a Buffer is sent with Content-Length; a stream with its Content-Length or chunked (with its trailers). */
   readonly body: Buffer | Readable | null;
   readonly headersTimeout: number;
 }
@@ -56,16 +57,6 @@ export interface Http1ConnectionOptions {
   readonly bodyTimeout: number;
   /** Idle keep-alive connections are closed after this, ms. */
   readonly keepAliveTimeout: number;
-}
-
-/** Errors raised by the connection itself; classify-error maps the codes. */
-export class Http1Error extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'Http1Error';
-    this.code = code;
-  }
 }
 
 const READ_BUFFER_SIZE = 64 * 1024;
@@ -270,7 +261,7 @@ export class Http1Connection implements ResponseSink {
       },
       end: (): void => {
         if (p.done || this.socket !== socket) return;
-        if (p.chunked) socket.write('0\r\n\r\n', 'latin1');
+        if (p.chunked) socket.write(`0\r\n${trailerLines(body)}\r\n`, 'latin1');
         p.bodySent = true;
         this.detachBody(p);
         if (this.timerKind === TimerKind.Headers) this.timer!.refresh();
@@ -283,6 +274,7 @@ export class Http1Connection implements ResponseSink {
     body.on('error', listeners.error);
   }
 
+  /** Stops sending a stream body; an unfinished one is resumed so its rest is read and dropped. */
   private detachBody(p: PendingRequest): void {
     const l = p.bodyListeners;
     if (l === null) return;
@@ -291,6 +283,7 @@ export class Http1Connection implements ResponseSink {
     body.off('data', l.data);
     body.off('end', l.end);
     body.off('error', l.error);
+    if (!p.bodySent) body.resume();
   }
 
   abortRequest(p: PendingRequest, err: Error | undefined): void {
@@ -545,6 +538,25 @@ export class Http1Connection implements ResponseSink {
     }
   }
 }
+
+/**
+ * The trailers of a chunked request body (Node's IncomingMessage keeps them in
+ * `rawTrailers` once it has ended), hop-by-hop and framing names left out. '' when none.
+ */
+function trailerLines(body: Readable): string {
+  const raw = (body as Readable & { rawTrailers?: readonly string[] }).rawTrailers;
+  if (raw === undefined || raw.length === 0) return '';
+  let out = '';
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i].toLowerCase();
+    if (NOT_TRAILERS.has(lower) || /[\r\n]/.test(raw[i + 1])) continue;
+    out += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  }
+  return out;
+}
+
+/** Names that never travel as request trailers (RFC 9110 §6.5.1: framing, routing, hop-by-hop). */
+const NOT_TRAILERS: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'host', 'te', 'trailer', 'upgrade', 'proxy-connection']);
 
 function onTimer(c: Http1Connection): void {
   c.timerFired();

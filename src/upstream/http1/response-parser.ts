@@ -6,6 +6,8 @@
 // path: see http1-connection.ts for the measurement. Strictness follows llhttp's defaults:
 // CRLF line endings, no obs-fold, token header names, one Content-Length value (repeats
 // must agree), chunked must be the final transfer coding, 16 KiB heads and trailers.
+// Malformed input throws Http1Error with llhttp's HPE_* code.
+import { Http1Error } from './http1-error.js';
 
 export interface ResponseSink {
   /** Final (≥ 200) response head; `headers` is a flat [name, value, …] list. false: pause. */
@@ -14,16 +16,6 @@ export interface ResponseSink {
   onBody(chunk: Buffer): boolean;
   /** The response is complete. `trailers` is a flat list, or null when there were none. */
   onEnd(trailers: string[] | null): void;
-}
-
-/** A malformed response; `code` follows llhttp's names so it classifies as a protocol error. */
-export class ResponseProtocolError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'ResponseProtocolError';
-    this.code = code;
-  }
 }
 
 export const MAX_HEAD_BYTES = 16 * 1024;
@@ -99,7 +91,7 @@ export class ResponseParser {
   /**
    * Parses buf[pos, end). Returns the offset where it stopped: `end`, or earlier when the
    * sink paused (`paused`) or the response ended (`done`; the rest is not part of it).
-   * Throws ResponseProtocolError.
+   * Throws Http1Error.
    */
   execute(buf: Buffer, pos: number, end: number): number {
     this.paused = false;
@@ -341,7 +333,7 @@ function parseTrailerLines(text: string): string[] {
   return out;
 }
 
-function headOverflow(): ResponseProtocolError {
+function headOverflow(): Http1Error {
   return protocol('HPE_HEADER_OVERFLOW', 'response head larger than 16 KiB');
 }
 
@@ -352,6 +344,6 @@ function hexValue(c: number): number {
   return -1;
 }
 
-function protocol(code: string, message: string): ResponseProtocolError {
-  return new ResponseProtocolError(code, message);
+function protocol(code: string, message: string): Http1Error {
+  return new Http1Error(code, message);
 }
