@@ -60,9 +60,16 @@ export interface Http1ConnectionOptions {
 }
 
 const READ_BUFFER_SIZE = 64 * 1024;
-/** Read buffers kept per connection; when all are still referenced a fresh one replaces one. */
+/**
+ * Read buffers per open connection while a response streams (two while idle, none once
+ * closed): up to 256 KiB, the same as the exchange's RESPONSE_BUFFER_LIMIT. When all are
+ * still referenced a fresh one replaces one.
+ */
 const MAX_READ_BUFFERS = 4;
+const IDLE_READ_BUFFERS = 2;
 const KEEP_ALIVE_HINT_MARGIN = 1000;
+/** Handed to a socket that was destroyed during its read callback (it reads nothing more). */
+const DETACHED_READ_BUFFER = Buffer.alloc(64);
 const EXPECTS_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'QUERY']);
 
 class ReadBuffer {
@@ -340,7 +347,7 @@ export class Http1Connection implements ResponseSink {
       host: this.options.host,
       port: this.options.port,
       noDelay: true,
-      onread: { buffer: () => this.readBuffer!.buf, callback: (n: number): boolean => this.onRead(socket, n) },
+      onread: { buffer: () => this.readBuffer?.buf ?? DETACHED_READ_BUFFER, callback: (n: number): boolean => this.onRead(socket, n) },
     });
     this.socket = socket;
     this.isConnected = false;
@@ -365,8 +372,11 @@ export class Http1Connection implements ResponseSink {
       this.socket = null;
       this.isConnected = false;
       const p = this.current;
+      const parked = this.parkedBuffer !== null;
+      this.dropBuffers();
       if (p === null || p.done) return;
-      if (this.parkedBuffer === null && this.parser.finishAtClose()) {
+      // A close-delimited body ends here, unless unparsed bytes were still parked (a reset).
+      if (!parked && this.parser.finishAtClose()) {
         p.bodySent = true; // the connection is gone either way
         this.finishResponse();
         return;
@@ -449,6 +459,17 @@ export class Http1Connection implements ResponseSink {
     p.done = true;
     this.detachBody(p);
     this.parkedBuffer = null;
+    // An idle connection keeps two buffers: the one its socket reads into next and one more,
+    // which is what a stream to a client that keeps up alternates between. Beyond that the
+    // ring grows again only when a client falls behind.
+    if (this.ring.length > IDLE_READ_BUFFERS && this.readBuffer !== null) {
+      const next = this.readBuffer;
+      const spare = this.ring.find((b) => b !== next && b.pending === 0);
+      this.ring.length = 0;
+      this.ring.push(next);
+      if (spare !== undefined) this.ring.push(spare);
+      this.ringNext = 0;
+    }
     this.clearTimer();
     this.socket?.setTimeout(0);
     p.handler.onComplete(this.trailers);
@@ -496,6 +517,15 @@ export class Http1Connection implements ResponseSink {
     this.socket = null;
     this.isConnected = false;
     socket.destroy();
+    this.dropBuffers();
+  }
+
+  /** A closed connection holds no read buffer (writes still referencing one keep it alive). */
+  private dropBuffers(): void {
+    this.ring.length = 0;
+    this.ringNext = 0;
+    this.readBuffer = null;
+    this.parkedBuffer = null;
   }
 
   private settleClose(): void {
