@@ -223,6 +223,30 @@ describe('upstream HTTP/1.1 connection', () => {
     assert.equal(up.connections(), 2);
   });
 
+  test('a handler that throws in onComplete gets onError instead of crashing the socket callback', async () => {
+    const up = await rawUpstream((_head, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+    const c = connection(up.port);
+    cleanups.push(() => c.destroy(), up.close);
+    const boom = new Error('handler bug');
+    const err = await new Promise<Error>((resolve) => {
+      c.dispatch({ method: 'GET', path: '/', headers: [], body: null, headersTimeout: 2000 }, {
+        onConnect: () => undefined,
+        onHeaders: () => true,
+        onData: (_chunk, flushed) => {
+          flushed();
+          return true;
+        },
+        onComplete: () => {
+          throw boom;
+        },
+        onError: resolve,
+      });
+    });
+    assert.equal(err, boom);
+    assert.equal(c.connected, false, 'the connection is not reused after a handler failure');
+    assert.equal((await request(c)).body.toString(), 'ok');
+  });
+
   test('a header value with CR/LF is refused before anything is written', async () => {
     const up = await rawUpstream((_head, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
     const c = connection(up.port);

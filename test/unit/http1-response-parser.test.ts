@@ -149,6 +149,9 @@ describe('HTTP/1.1 response parser', () => {
     protocolError(one('HTTP/1.1 2000 OK\r\n\r\n'), 'HPE_INVALID_CONSTANT');
     protocolError(one('HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n'), 'HPE_INVALID_HEADER_TOKEN');
     protocolError(one('HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n'), 'HPE_INVALID_HEADER_TOKEN');
+    protocolError(one('HTTP/1.1 200 OK\r\nX: a\x01b\r\n\r\n'), 'HPE_INVALID_HEADER_TOKEN');
+    protocolError(one('HTTP/1.1 200 O\x7fK\r\n\r\n'), 'HPE_INVALID_CONSTANT');
+    protocolError(one('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: a\x02\r\n\r\n'), 'HPE_INVALID_HEADER_TOKEN');
     protocolError(one('HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n'), 'HPE_INVALID_CONTENT_LENGTH');
     protocolError(one('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'), 'HPE_UNEXPECTED_CONTENT_LENGTH');
     protocolError(one('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'), 'HPE_INVALID_CHUNK_SIZE');

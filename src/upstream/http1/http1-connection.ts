@@ -43,7 +43,7 @@ export interface Http1Handler {
    */
   onData(chunk: Buffer, flushed: () => void): boolean;
   onComplete(trailers: string[] | null): void;
-  /** Called at most once, and never after onComplete. */
+  /** Called at most once, and after onComplete only when onComplete threw. */
   onError(err: Error): void;
 }
 
@@ -183,7 +183,12 @@ export class Http1Connection implements ResponseSink {
     else if (this.isConnected) this.send(p);
     // After dispatch returns (the caller records its pool slot before it can be aborted).
     queueMicrotask(() => {
-      if (!p.done) p.handler.onConnect(p.abort);
+      if (p.done) return;
+      try {
+        p.handler.onConnect(p.abort);
+      } catch (err) {
+        this.abortRequest(p, err as Error);
+      }
     });
   }
 
@@ -472,7 +477,14 @@ export class Http1Connection implements ResponseSink {
     }
     this.clearTimer();
     this.socket?.setTimeout(0);
-    p.handler.onComplete(this.trailers);
+    try {
+      p.handler.onComplete(this.trailers);
+    } catch (err) {
+      // The handler could not finish its side (it runs outside the parser's try): report
+      // it as this request's failure instead of letting it escape the socket callback.
+      this.parser.keepAlive = false;
+      p.handler.onError(err as Error);
+    }
   }
 
   private next(): void {

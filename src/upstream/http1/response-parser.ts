@@ -23,6 +23,8 @@ const MAX_CHUNK_LINE = 4096;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/;
+/** Control characters other than HTAB: not allowed in field values or the reason phrase (RFC 9110 §5.5). */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 const enum State {
   Head,
@@ -228,7 +230,7 @@ export class ResponseParser {
   private onHeadText(text: string): void {
     const lines = text.split('\r\n');
     const m = STATUS_LINE.exec(lines[0]);
-    if (m === null) throw protocol('HPE_INVALID_CONSTANT', 'invalid status line');
+    if (m === null || (m[3] !== undefined && CONTROL.test(m[3]))) throw protocol('HPE_INVALID_CONSTANT', 'invalid status line');
     const http10 = m[1] === '0';
     const status = Number(m[2]);
     const headers: string[] = [];
@@ -243,7 +245,7 @@ export class ResponseParser {
       const name = line.slice(0, colon);
       if (!TOKEN.test(name)) throw protocol('HPE_INVALID_HEADER_TOKEN', 'invalid header name');
       const value = line.slice(colon + 1).trim();
-      if (value.includes('\n') || value.includes('\r') || value.includes('\0')) throw protocol('HPE_INVALID_HEADER_TOKEN', 'invalid header value');
+      if (CONTROL.test(value)) throw protocol('HPE_INVALID_HEADER_TOKEN', 'invalid character in a header value');
       headers.push(name, value);
       switch (name.length) {
         case 10:
@@ -328,7 +330,9 @@ function parseTrailerLines(text: string): string[] {
   for (const line of text.split('\r\n')) {
     const colon = line.indexOf(':');
     if (colon <= 0 || !TOKEN.test(line.slice(0, colon))) throw protocol('HPE_INVALID_HEADER_TOKEN', 'invalid trailer line');
-    out.push(line.slice(0, colon), line.slice(colon + 1).trim());
+    const value = line.slice(colon + 1).trim();
+    if (CONTROL.test(value)) throw protocol('HPE_INVALID_HEADER_TOKEN', 'invalid character in a trailer value');
+    out.push(line.slice(0, colon), value);
   }
   return out;
 }
