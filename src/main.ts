@@ -51,8 +51,8 @@ async function run(configPath: string, logLevel: Parameters<typeof createLogger>
   const reloader = new ConfigReloader(gateway, configPath, logger);
   gateway.setReloader(() => reloader.reload('api'));
   // Watch before the first read: a change made while Loom starts is reloaded once it runs.
-  let started!: (ok: boolean) => void;
-  reloader.watch(new Promise<boolean>((resolve) => (started = resolve)));
+  let started!: () => void;
+  reloader.watch(new Promise<void>((resolve) => (started = resolve)));
   process.on('SIGHUP', () => void reloader.reload('signal'));
   const result = await loadConfigFile(configPath, process.env);
   if (!result.ok) {
@@ -70,7 +70,7 @@ async function run(configPath: string, logLevel: Parameters<typeof createLogger>
     logger.flush();
     return 1;
   }
-  started(true);
+  started();
   return new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {

@@ -156,7 +156,7 @@ export class ProxyExchange {
     this.endpoint = endpoint;
     endpoint.inflight++;
     t.dispatchedAt = performance.now();
-    t.slot = t.pool.dispatch({ method: plan.method, path: plan.path, headers, body: plan.body, headersTimeout: plan.headersTimeout }, t);
+    t.pool.dispatch({ method: plan.method, path: plan.path, headers, body: plan.body, headersTimeout: plan.headersTimeout }, t);
   }
 
   /** SelectionInput: the exchange itself is what selectors read (clientIp, headers, rawQuery). */

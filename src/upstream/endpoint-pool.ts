@@ -20,6 +20,8 @@ export interface EndpointPoolOptions {
 
 /** A dispatch handler that is told when its request must wait for a busy connection. */
 export interface PoolDispatchHandler extends Http1Handler {
+  /** Set by `dispatch` before the connection can call back: what to pass to `release`. */
+  slot: PooledClientSlot | null;
   /** Called synchronously from `dispatch` when every connection is busy and `max_open` is reached. */
   onQueued(): void;
 }
@@ -61,9 +63,10 @@ export class EndpointPool {
 
   /**
    * Hot path. Sends the request on an idle client, a new one while under `max_open`, or
-   * else queues it on the least busy one. Returns the slot to pass to `release`.
+   * else queues it on the least busy one. `handler.slot` is set first: the connection may
+   * call back (even fail the request) before this returns.
    */
-  dispatch(opts: Http1Request, handler: PoolDispatchHandler): PooledClientSlot {
+  dispatch(opts: Http1Request, handler: PoolDispatchHandler): void {
     let chosen: PooledClient | undefined;
     let leastBusy: PooledClient | undefined;
     for (let i = 0; i < this.clients.length; i++) {
@@ -82,8 +85,8 @@ export class EndpointPool {
       }
     }
     chosen.busy++;
+    handler.slot = chosen;
     chosen.client.dispatch(opts, handler);
-    return chosen;
   }
 
   /** Called once per dispatched request when it has finished (success or error). */

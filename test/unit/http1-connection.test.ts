@@ -61,7 +61,7 @@ function connection(port: number, over: Partial<ConstructorParameters<typeof Htt
 }
 
 /** Dispatches one request; `slowFlush` defers each `flushed` (as a busy client socket would). */
-function request(c: Http1Connection, req: Partial<Http1Request> = {}, opts: { pauseOnce?: boolean; slowFlush?: boolean } = {}): Promise<Outcome> {
+function request(c: Http1Connection, req: Partial<Http1Request> = {}, opts: { pauseOnce?: boolean; pauseFor?: number; slowFlush?: boolean } = {}): Promise<Outcome> {
   return new Promise((resolve) => {
     const out: Outcome = { status: 0, headers: [], body: Buffer.alloc(0), trailers: null, error: null };
     const parts: Buffer[] = [];
@@ -88,9 +88,9 @@ function request(c: Http1Connection, req: Partial<Http1Request> = {}, opts: { pa
           parts.push(Buffer.from(chunk)); // copied: the view is reused once flushed
           flushed();
         }
-        if (opts.pauseOnce && !paused) {
+        if ((opts.pauseOnce || opts.pauseFor !== undefined) && !paused) {
           paused = true;
-          setImmediate(() => resume!());
+          setTimeout(() => resume!(), opts.pauseFor ?? 0);
           return false;
         }
         return true;
@@ -209,6 +209,35 @@ describe('upstream HTTP/1.1 connection', () => {
     assert.equal(cut.body.toString(), 'abc');
     const bad = await request(connection(up.port), { path: '/bad' });
     assert.equal(bad.error?.code, 'HPE_INVALID_CONTENT_LENGTH');
+  });
+
+  test('bytes after the end of a response: the connection is not reused', async () => {
+    const up = await rawUpstream((_head, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxEXTRA'));
+    const c = connection(up.port);
+    cleanups.push(() => c.destroy(), up.close);
+    assert.equal((await request(c)).body.toString(), 'x');
+    assert.equal((await request(c)).body.toString(), 'x');
+    assert.equal(up.connections(), 2);
+  });
+
+  test('the body idle timeout trips when the upstream stalls mid-body, not while the handler holds the stream paused', async () => {
+    const up = await rawUpstream((head, s) => {
+      if (head.startsWith('GET /stall')) s.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
+      else {
+        s.write('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc');
+        setTimeout(() => s.write('def'), 150);
+      }
+    });
+    cleanups.push(up.close);
+    const stalled = await request(connection(up.port, { bodyTimeout: 50 }), { path: '/stall' });
+    assert.equal(stalled.error?.code, 'LOOM_H1_BODY_TIMEOUT');
+    assert.equal(stalled.body.toString(), 'abc');
+    // Paused by the handler for 120 ms (longer than the 50 ms idle timeout): not the upstream's fault.
+    const c = connection(up.port, { bodyTimeout: 100 });
+    const held = await request(c, { path: '/slow' }, { pauseFor: 120 });
+    assert.equal(held.error, null);
+    assert.equal(held.body.toString(), 'abcdef');
+    await c.destroy();
   });
 
   test('an idle connection closes after the keep-alive timeout; the next request reconnects', async () => {

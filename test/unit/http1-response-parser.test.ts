@@ -28,10 +28,6 @@ function parse(pieces: readonly Buffer[], opts: { head?: boolean; pauseEvery?: n
       out.body += chunk.toString('latin1');
       return opts.pauseEvery === undefined || ++bodyCalls % opts.pauseEvery !== 0;
     },
-    onEnd(trailers) {
-      out.ended = true;
-      out.trailers = trailers;
-    },
   };
   parser.start(sink, opts.head ?? false);
   for (const piece of pieces) {
@@ -39,8 +35,18 @@ function parse(pieces: readonly Buffer[], opts: { head?: boolean; pauseEvery?: n
     // A paused parser is resumed at once here: what matters is that it continues where it stopped.
     while (pos < piece.length && !parser.done) pos = parser.execute(piece, pos, piece.length);
   }
+  out.ended = parser.done;
+  out.trailers = parser.trailers;
   out.keepAlive = parser.keepAlive;
   return out;
+}
+
+/** One execute over the whole text; the parser and where it stopped. */
+function executeOnce(text: string): { parser: ResponseParser; stop: number; length: number } {
+  const parser = new ResponseParser();
+  parser.start({ onHead: () => true, onBody: () => true }, false);
+  const buf = Buffer.from(text, 'latin1');
+  return { parser, stop: parser.execute(buf, 0, buf.length), length: buf.length };
 }
 
 const one = (s: string): Buffer[] => [Buffer.from(s, 'latin1')];
@@ -127,20 +133,14 @@ describe('HTTP/1.1 response parser', () => {
     assert.equal(r.keepAlive, false);
   });
 
-  test('bytes after the end of a response mark the connection unusable', () => {
-    const parser = new ResponseParser();
-    parser.start({ onHead: () => true, onBody: () => true, onEnd: () => undefined }, false);
-    const buf = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxEXTRA');
-    const stop = parser.execute(buf, 0, buf.length);
-    assert.equal(stop, buf.length - 5);
+  test('execute stops at the end of a response and leaves what follows to the caller', () => {
+    const { parser, stop, length } = executeOnce('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxEXTRA');
+    assert.equal(stop, length - 5);
     assert.equal(parser.done, true);
   });
 
   test('Keep-Alive: timeout is read as a hint in ms', () => {
-    const parser = new ResponseParser();
-    parser.start({ onHead: () => true, onBody: () => true, onEnd: () => undefined }, false);
-    const buf = Buffer.from('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5, max=100\r\nContent-Length: 0\r\n\r\n');
-    parser.execute(buf, 0, buf.length);
+    const { parser } = executeOnce('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5, max=100\r\nContent-Length: 0\r\n\r\n');
     assert.equal(parser.keepAliveHint, 5000);
   });
 

@@ -124,8 +124,6 @@ export class Http1Connection implements ResponseSink {
   private parkedBuffer: ReadBuffer | null = null;
   private parkedPos = 0;
   private parkedEnd = 0;
-  private responseEnded = false;
-  private trailers: string[] | null = null;
   private timer: NodeJS.Timeout | null = null;
   private timerKind = TimerKind.None;
   private closing: (() => void) | null = null;
@@ -140,13 +138,14 @@ export class Http1Connection implements ResponseSink {
     return this.isConnected;
   }
 
+  /**
+   * Starts the request now (callbacks may run before this returns) or queues it behind the
+   * current one. The caller must be ready for any callback, onError included, when it calls.
+   */
   dispatch(req: Http1Request, handler: Http1Handler): void {
     const p = new PendingRequest(this, req, handler);
-    if (this.closed) {
-      queueMicrotask(() => this.failRequest(p, new Http1Error('LOOM_H1_CLOSED', 'the connection pool is closed')));
-      return;
-    }
-    if (this.current === null) this.begin(p);
+    if (this.closed) this.failRequest(p, new Http1Error('LOOM_H1_CLOSED', 'the connection pool is closed'));
+    else if (this.current === null) this.begin(p);
     else this.queue.push(p);
   }
 
@@ -176,20 +175,15 @@ export class Http1Connection implements ResponseSink {
 
   private begin(p: PendingRequest): void {
     this.current = p;
-    this.responseEnded = false;
-    this.trailers = null;
     this.parser.start(this, p.req.method === 'HEAD');
+    try {
+      p.handler.onConnect(p.abort);
+    } catch (err) {
+      this.abortRequest(p, err as Error);
+    }
+    if (p.done) return; // aborted by onConnect
     if (this.socket === null) this.connect();
     else if (this.isConnected) this.send(p);
-    // After dispatch returns (the caller records its pool slot before it can be aborted).
-    queueMicrotask(() => {
-      if (p.done) return;
-      try {
-        p.handler.onConnect(p.abort);
-      } catch (err) {
-        this.abortRequest(p, err as Error);
-      }
-    });
   }
 
   private send(p: PendingRequest): void {
@@ -319,6 +313,7 @@ export class Http1Connection implements ResponseSink {
     }
     const socket = this.socket;
     if (socket === null || !this.isConnected) return;
+    // The idle timer may have fired (ignored) while paused; re-arm it before waiting for bytes.
     if (this.current !== null && this.options.bodyTimeout > 0) socket.setTimeout(this.options.bodyTimeout);
     socket.resume();
   }
@@ -327,7 +322,6 @@ export class Http1Connection implements ResponseSink {
 
   onHead(status: number, statusText: string, headers: string[]): boolean {
     this.clearTimer();
-    if (this.options.bodyTimeout > 0) this.socket?.setTimeout(this.options.bodyTimeout);
     const p = this.current!;
     return p.handler.onHeaders(status, headers, p.resume, statusText);
   }
@@ -336,11 +330,6 @@ export class Http1Connection implements ResponseSink {
     const b = this.parsing!;
     b.pending++;
     return this.current!.handler.onData(chunk, b.flushed);
-  }
-
-  onEnd(trailers: string[] | null): void {
-    this.responseEnded = true;
-    this.trailers = trailers;
   }
 
   // --- socket ---
@@ -357,6 +346,10 @@ export class Http1Connection implements ResponseSink {
     this.socket = socket;
     this.isConnected = false;
     this.setTimer(TimerKind.Connect, this.options.connectTimeout);
+    // The body idle timer stays armed for the socket's life (Node refreshes it on every read
+    // and write, which also re-arms it after it fired); 'timeout' counts only while the
+    // upstream owes body bytes and Loom is not the one holding them up.
+    if (this.options.bodyTimeout > 0) socket.setTimeout(this.options.bodyTimeout);
     socket.on('connect', () => {
       if (this.socket !== socket) return;
       this.isConnected = true;
@@ -368,7 +361,7 @@ export class Http1Connection implements ResponseSink {
       if (this.socket === socket) this.fail(err);
     });
     socket.on('timeout', () => {
-      if (this.socket === socket && this.current !== null) {
+      if (this.socket === socket && this.current !== null && this.parser.inBody && this.parkedBuffer === null) {
         this.fail(new Http1Error('LOOM_H1_BODY_TIMEOUT', 'the upstream stalled while sending the body'));
       }
     });
@@ -415,7 +408,8 @@ export class Http1Connection implements ResponseSink {
       this.fail(err as Error);
       return false;
     }
-    if (this.responseEnded) {
+    if (this.parser.done) {
+      // Bytes after the end of the response: the connection cannot be trusted again.
       if (stop < end) this.parser.keepAlive = false;
       this.finishResponse();
       // Keep reading while idle, to notice the upstream closing the connection.
@@ -425,7 +419,6 @@ export class Http1Connection implements ResponseSink {
       this.parkedBuffer = b;
       this.parkedPos = stop;
       this.parkedEnd = end;
-      this.socket?.setTimeout(0);
       return false;
     }
     return true;
@@ -440,8 +433,7 @@ export class Http1Connection implements ResponseSink {
       // Every buffer is still referenced (a slow client): drop one from the ring; the
       // writes that reference it keep it alive until they complete.
       let i = this.ringNext;
-      if (this.ring[i] === not || this.ring[i] === this.parkedBuffer) i = (i + 1) % MAX_READ_BUFFERS;
-      if (this.ring[i] === not || this.ring[i] === this.parkedBuffer) i = (i + 1) % MAX_READ_BUFFERS;
+      while (this.ring[i] === not || this.ring[i] === this.parkedBuffer) i = (i + 1) % MAX_READ_BUFFERS;
       this.ring[i] = fresh;
       this.ringNext = (i + 1) % MAX_READ_BUFFERS;
     }
@@ -476,9 +468,8 @@ export class Http1Connection implements ResponseSink {
       this.ringNext = 0;
     }
     this.clearTimer();
-    this.socket?.setTimeout(0);
     try {
-      p.handler.onComplete(this.trailers);
+      p.handler.onComplete(this.parser.trailers);
     } catch (err) {
       // The handler could not finish its side (it runs outside the parser's try): report
       // it as this request's failure instead of letting it escape the socket callback.

@@ -14,8 +14,6 @@ export interface ResponseSink {
   onHead(status: number, statusText: string, headers: string[]): boolean;
   /** A view of the buffer being parsed, valid until the connection reuses it. false: pause. */
   onBody(chunk: Buffer): boolean;
-  /** The response is complete. `trailers` is a flat list, or null when there were none. */
-  onEnd(trailers: string[] | null): void;
 }
 
 export const MAX_HEAD_BYTES = 16 * 1024;
@@ -44,7 +42,7 @@ export class ResponseParser {
   private state = State.Done;
   private sink: ResponseSink | null = null;
   private noBody = false;
-  /** Head (or trailer) bytes collected across reads; copied, never a view of a read buffer. */
+  /** Head bytes collected across reads; copied, never a view of a read buffer. */
   private pendingHead: Buffer | null = null;
   private remaining = 0;
   private chunkDigits = 0;
@@ -56,6 +54,8 @@ export class ResponseParser {
   keepAliveHint = -1;
   /** The sink asked to pause; `execute` returned early. */
   paused = false;
+  /** The trailers of a completed chunked response (flat [name, value, …]), else null. */
+  trailers: string[] | null = null;
 
   /** Prepares for the response to one request. `noBody`: the request was HEAD. */
   start(sink: ResponseSink, noBody: boolean): void {
@@ -66,21 +66,18 @@ export class ResponseParser {
     this.keepAlive = true;
     this.keepAliveHint = -1;
     this.paused = false;
+    this.trailers = null;
     this.trailerText = '';
   }
 
+  /** The response is complete (or none was started). */
   get done(): boolean {
     return this.state === State.Done;
   }
 
-  /** The body runs until the connection closes (no length, not chunked). */
-  get untilClose(): boolean {
-    return this.state === State.UntilClose;
-  }
-
-  /** Between responses (no response expected): any byte is a protocol error. */
-  get idle(): boolean {
-    return this.sink === null;
+  /** The head has been read and the body has not ended: the upstream owes body bytes. */
+  get inBody(): boolean {
+    return this.state !== State.Head && this.state !== State.Done;
   }
 
   /** The upstream closed the connection: completes a close-delimited body. Returns whether it did. */
@@ -103,19 +100,23 @@ export class ResponseParser {
           pos = this.parseHead(buf, pos, end);
           if (this.paused) return pos;
           break;
-        case State.Length: {
+        case State.Length:
+        case State.ChunkData: {
           const n = Math.min(this.remaining, end - pos);
           this.remaining -= n;
-          const r = this.sink!.onBody(buf.subarray(pos, pos + n));
+          const goOn = this.sink!.onBody(buf.subarray(pos, pos + n));
           pos += n;
-          if (this.remaining === 0) this.complete(null);
-          if (this.body(r)) return pos;
+          if (this.remaining === 0) {
+            if (this.state === State.Length) this.complete(null);
+            else this.state = State.ChunkDataCr;
+          }
+          if (this.body(goOn)) return pos;
           break;
         }
         case State.UntilClose: {
-          const r = this.sink!.onBody(buf.subarray(pos, end));
+          const goOn = this.sink!.onBody(buf.subarray(pos, end));
           pos = end;
-          if (this.body(r)) return pos;
+          if (this.body(goOn)) return pos;
           break;
         }
         case State.ChunkSize: {
@@ -149,15 +150,6 @@ export class ResponseParser {
             this.lineBytes = 0;
           } else this.state = State.ChunkData;
           break;
-        case State.ChunkData: {
-          const n = Math.min(this.remaining, end - pos);
-          this.remaining -= n;
-          const r = this.sink!.onBody(buf.subarray(pos, pos + n));
-          pos += n;
-          if (this.remaining === 0) this.state = State.ChunkDataCr;
-          if (this.body(r)) return pos;
-          break;
-        }
         case State.ChunkDataCr:
           if (buf[pos++] !== 0x0d) throw protocol('HPE_STRICT', 'expected CRLF after chunk data');
           this.state = State.ChunkDataLf;
@@ -170,8 +162,7 @@ export class ResponseParser {
           pos = this.parseTrailers(buf, pos, end);
           break;
         case State.Done:
-          // Bytes after the end of the response: the connection cannot be trusted again.
-          this.keepAlive = false;
+          // Not parsing a response: whatever follows is the caller's to judge.
           return pos;
       }
       if ((this.state as State) === State.Done) return pos;
@@ -196,9 +187,8 @@ export class ResponseParser {
 
   private complete(trailers: string[] | null): void {
     this.state = State.Done;
-    const sink = this.sink!;
     this.sink = null;
-    sink.onEnd(trailers);
+    this.trailers = trailers;
   }
 
   /** Returns the offset right after the head in `buf` (or `end` when the head continues in the next read). */
