@@ -72,7 +72,7 @@ export function checkSemantics(data: unknown, index: SourceIndex): Problem[] {
     const path = str(data.metrics.prometheus.path);
     if (path !== undefined && !/^\/[\x21-\x7e]*$/.test(path)) {
       report(['metrics', 'prometheus', 'path'], 'value', 'invalid_path', `invalid metrics path "${path}"`, 'write an absolute path such as /metrics');
-    } else if (path !== undefined && ADMIN_PATHS.some((p) => path === p || path.startsWith('/upstreams/'))) {
+    } else if (path !== undefined && (ADMIN_PATHS.includes(path) || path.startsWith('/upstreams/'))) {
       report(['metrics', 'prometheus', 'path'], 'value', 'invalid_path', `metrics path "${path}" would hide an admin endpoint`, 'choose a path of its own, such as /metrics');
     }
   }
@@ -80,7 +80,7 @@ export function checkSemantics(data: unknown, index: SourceIndex): Problem[] {
   return out;
 }
 
-/** Paths the admin API serves itself (admin-server.ts); the metrics path may not take one. */
+/** Paths the admin API serves itself (admin-server.ts `routes()`, plus everything under /upstreams/); the metrics path may not take one. */
 const ADMIN_PATHS = ['/health', '/ready', '/upstreams', '/routes', '/config', '/plugins', '/reload'];
 
 /** bcrypt as written by htpasswd -B, bcryptjs and most libraries. */

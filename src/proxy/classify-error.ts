@@ -30,13 +30,8 @@ export function classifyUpstreamError(err: unknown, upstream: string, phase: 'co
       return new GatewayError('LOOM_ERR_BAD_REQUEST', `the request cannot be forwarded: ${(err as Error).message}`, cause);
     case 'LOOM_H1_ABORTED':
       return new GatewayError('LOOM_ERR_CLIENT_ABORTED', undefined, cause);
-    case 'HPE_INVALID_CONSTANT':
-    case 'HPE_INVALID_STATUS':
-    case 'HPE_INVALID_HEADER_TOKEN':
-    case 'HPE_INVALID_CHUNK_SIZE':
-    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
-      return new GatewayError('LOOM_ERR_UPSTREAM_PROTOCOL', `upstream "${upstream}" sent an invalid response (${code})`, cause);
     default:
+      // The response parser's codes (llhttp's names): a malformed response.
       if (typeof code === 'string' && code.startsWith('HPE_')) {
         return new GatewayError('LOOM_ERR_UPSTREAM_PROTOCOL', `upstream "${upstream}" sent an invalid response (${code})`, cause);
       }
